@@ -1,0 +1,1 @@
+"""Streamlit dashboard for monitoring leads and reviewers."""

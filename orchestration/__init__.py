@@ -1,0 +1,1 @@
+"""Cardwatch orchestration: ingest, the command line, Dagster definitions."""

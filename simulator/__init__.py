@@ -1,0 +1,1 @@
+"""Synthetic Company A in the landing contract, with ground truth kept apart."""
