@@ -15,7 +15,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("simulator.cli:simulate", "Write a simulated Company A into the landing contract."),
     "ingest": ("orchestration.commands:ingest", "Validate landing files and load them into the warehouse."),
     "run": ("orchestration.commands:run", "Ingest, then build the dbt project (rules, features, marts)."),
-    "status": ("orchestration.commands:status", "What is in the warehouse: rows per table, quarantine, last load."),
+    "status": (
+        "orchestration.commands:status",
+        "What is in the warehouse: rows per table, quarantine, last load.",
+    ),
     "demo": ("orchestration.commands:demo", "Simulate Company A and run the whole pipeline end to end."),
     "benchmark": ("ml.cli:benchmark", "Measure speed and detection quality (figures go to docs/)."),
 }

@@ -54,6 +54,7 @@ class Source:
     description: str
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...] = field(default_factory=tuple)
+    expectations: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
     @property
     def column_names(self) -> list[str]:
@@ -100,5 +101,6 @@ def load_contract(path: Path = CONTRACT_FILE) -> dict[str, Source]:
             description=str(body.get("description", "")),
             columns=tuple(columns),
             primary_key=tuple(body.get("primary_key", ())),
+            expectations=tuple(body.get("expectations") or ()),
         )
     return sources

@@ -69,13 +69,11 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
 def refresh_sources(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute raw._sources from what is loaded."""
     for source in load_contract().values():
-        rows, last = con.execute(
-            f"SELECT count(*), max(_loaded_at) FROM raw.{source.name}"
-        ).fetchone()
+        rows, last = con.execute(f"SELECT count(*), max(_loaded_at) FROM raw.{source.name}").fetchall()[0]
         files = con.execute(
             "SELECT count(*) FROM raw._load_log WHERE source = ? AND status IN ('loaded', 'empty')",
             [source.name],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         con.execute(
             """
             INSERT OR REPLACE INTO raw._sources VALUES (?, ?, ?, ?, ?)
