@@ -16,7 +16,7 @@ from rich.table import Table
 
 from orchestration.settings import DBT_PROJECT_DIR, PROFILES_DIR, Paths
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 def fail(message: str) -> None:

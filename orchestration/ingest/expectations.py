@@ -86,7 +86,10 @@ def _batch_definition() -> Any:
     import great_expectations as gx
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     asset = context.data_sources.add_pandas("landing").add_dataframe_asset("batch")
     return asset.add_batch_definition_whole_dataframe("whole")
 

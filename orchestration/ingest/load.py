@@ -26,8 +26,8 @@ from orchestration.ingest.mapping import (
     default_mapping,
     load_mapping_file,
 )
-from orchestration.ingest.reader import FileError, read_file
-from orchestration.ingest.transform import Rejected, transform
+from orchestration.ingest.reader import FileError, RawFile, read_file
+from orchestration.ingest.transform import Rejected, Transformed, apply_expectations, transform
 from orchestration.warehouse import ensure_raw_tables, refresh_sources
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,9 @@ class FileResult:
 
     @property
     def reconciles(self) -> bool:
+        """Every row read is accepted, quarantined or set aside; a rejected file loads no row at all."""
+        if self.status == "rejected":
+            return self.rows_accepted == self.rows_quarantined == self.rows_set_aside == 0
         return self.rows_read == self.rows_accepted + self.rows_quarantined + self.rows_set_aside
 
 
@@ -121,10 +124,7 @@ def ingest(
         ensure_raw_tables(con)
         for name in order:
             mapping = mappings.get(name) or default_mapping(contract[name])
-            for path in files[name]:
-                if progress:
-                    progress(f"{name}: {path.name}")
-                report.files.append(_load_one(con, path, contract[name], mapping, now))
+            report.files.extend(_load_source(con, files[name], contract[name], mapping, now, progress))
         refresh_sources(con)
     finally:
         con.close()
@@ -138,12 +138,50 @@ def _already_loaded(con: duckdb.DuckDBPyConnection, sha: str) -> bool:
     return bool(row and row[0])
 
 
-def _load_one(
-    con: duckdb.DuckDBPyConnection, path: Path, source: Source, mapping: SourceMapping, now: datetime
-) -> FileResult:
+@dataclass
+class _Pending:
+    """A file read and typed, waiting for the source's expectations and its write."""
+
+    path: Path
+    raw: RawFile
+    shaped: Transformed
+    result: FileResult
+    load_id: str
+    started: datetime
+
+
+def _load_source(
+    con: duckdb.DuckDBPyConnection,
+    paths: list[Path],
+    source: Source,
+    mapping: SourceMapping,
+    now: datetime,
+    progress: Callable[[str], None] | None,
+) -> list[FileResult]:
+    results: list[FileResult] = []
+    pending: list[_Pending] = []
+    for path in paths:
+        if progress:
+            progress(f"{source.name}: {path.name}")
+        item = _prepare(con, path, source, mapping)
+        if isinstance(item, FileResult):
+            results.append(item)
+        else:
+            pending.append(item)
+            results.append(item.result)
+    apply_expectations(source.name, [p.shaped for p in pending], now)
+    for item in pending:
+        _finish(con, source, item)
+    return results
+
+
+def _prepare(
+    con: duckdb.DuckDBPyConnection, path: Path, source: Source, mapping: SourceMapping
+) -> _Pending | FileResult:
     started = datetime.now()
     load_id = uuid.uuid4().hex
     result = FileResult(source=source.name, file=str(path), status="loaded")
+    raw: RawFile | None = None
     try:
         raw = read_file(path, mapping.encoding, mapping.separator)
         if _already_loaded(con, raw.sha256):
@@ -156,36 +194,34 @@ def _load_one(
             _write(con, load_id, source, raw.sha256, path, None, [], result, started)
             return result
         result.rows_read = len(raw.records)
-        shaped = transform(raw, mapping, now)
+        shaped = transform(raw, mapping)
     except (FileError, MappingError) as exc:
         result.status = "rejected"
         result.message = str(exc)
-        sha = raw.sha256 if "raw" in locals() else None
-        _log_rejection(con, load_id, source, sha, path, result, started)
+        _log_rejection(con, load_id, source, raw.sha256 if raw else None, path, result, started)
         return result
+    return _Pending(path, raw, shaped, result, load_id, started)
 
-    frame = shaped.frame
-    texts: list[str] = frame.pop("_raw_text").tolist()
-    duplicates = _duplicate_keys(con, source, frame)
-    shaped.quarantine(duplicates, texts)
-    frame = shaped.frame
+
+def _finish(con: duckdb.DuckDBPyConnection, source: Source, item: _Pending) -> None:
+    shaped, result = item.shaped, item.result
+    texts: list[str] = shaped.frame.pop("_raw_text").tolist()
+    shaped.quarantine(_duplicate_keys(con, source, shaped.frame), texts)
     if source.name == "card_transactions":
-        shaped.quarantine(_before_hire(con, frame), texts)
-        frame = shaped.frame
-    rejected = shaped.rejected
+        shaped.quarantine(_before_hire(con, shaped.frame), texts)
+    frame, rejected = shaped.frame, shaped.rejected
     result.rows_accepted = len(frame)
     result.rows_quarantined = sum(1 for r in rejected if r.kind == "quarantined")
     result.rows_set_aside = sum(1 for r in rejected if r.kind == "set_aside")
     notes = []
     if shaped.extra_columns:
         notes.append(f"unknown columns kept in _extra: {', '.join(shaped.extra_columns)}")
-    if raw.blank_lines:
-        notes.append(f"{raw.blank_lines} blank lines skipped")
+    if item.raw.blank_lines:
+        notes.append(f"{item.raw.blank_lines} blank lines skipped")
     result.message = "; ".join(notes)
     if not result.reconciles:
-        raise AssertionError(f"{path}: reconciliation failed: {result}")
-    _write(con, load_id, source, raw.sha256, path, frame, rejected, result, started)
-    return result
+        raise AssertionError(f"{item.path}: reconciliation failed: {result}")
+    _write(con, item.load_id, source, item.raw.sha256, item.path, frame, rejected, result, item.started)
 
 
 def _duplicate_keys(

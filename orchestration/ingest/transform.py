@@ -65,8 +65,10 @@ def _resolve_columns(raw: RawFile, mapping: SourceMapping) -> tuple[dict[str, in
         found = next((positions[a] for a in rule.aliases if a in positions), None)
         sources[column.name] = found
         if column.required and found is None and rule.constant is None and rule.template is None:
-            looked = ", ".join(rule.aliases) or column.name
-            missing.append(f"{column.name} (looked for: {looked})")
+            mapped = rule.aliases and rule.aliases != (normalize_header(column.name),)
+            missing.append(
+                f"{column.name} (mapped from: {', '.join(rule.aliases)})" if mapped else column.name
+            )
     if missing:
         raise FileError(f"{raw.path}: missing required column {'; '.join(missing)}")
     return positions, sources
@@ -116,8 +118,8 @@ def _type_column(column: Column, values: pd.Series, formats: tuple[str, ...], th
     raise ValueError(column.type)
 
 
-def transform(raw: RawFile, mapping: SourceMapping, now: datetime) -> Transformed:
-    """Map, type and validate a file's records against its source's contract."""
+def transform(raw: RawFile, mapping: SourceMapping) -> Transformed:
+    """Map and type a file's records to its source's contract (expectations come after)."""
     header_positions, column_sources = _resolve_columns(raw, mapping)
     rejected: list[Rejected] = []
     named = [i for i, name in enumerate(raw.header) if name.strip()]
@@ -227,9 +229,28 @@ def transform(raw: RawFile, mapping: SourceMapping, now: datetime) -> Transforme
     for name, series in typed.items():
         result.frame[name] = series.reset_index(drop=True)
     result.quarantine(problems, texts)
-    result.quarantine(failing_rows(mapping.source.name, result.frame, now), texts)
     result.frame["_raw_text"] = texts
     return result
+
+
+def apply_expectations(source_name: str, batches: list[Transformed], now: datetime) -> None:
+    """Validate several files' rows with the source's suite in one pass and quarantine the failures.
+
+    One Great Expectations validation per source instead of per file: its fixed cost is large.
+    """
+    batches = [b for b in batches if not b.frame.empty]
+    if not batches:
+        return
+    combined = pd.concat([b.frame for b in batches], ignore_index=True)
+    failures = failing_rows(source_name, combined, now)
+    offset = 0
+    for batch in batches:
+        size = len(batch.frame)
+        mine = {p - offset: reasons for p, reasons in failures.items() if offset <= p < offset + size}
+        texts = batch.frame["_raw_text"].tolist()
+        batch.quarantine(mine, texts)
+        batch.frame["_raw_text"] = texts
+        offset += size
 
 
 def _repair_misaligned(mapped: dict[str, pd.Series], mapping: SourceMapping) -> dict[int, dict[str, str]]:
