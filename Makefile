@@ -15,7 +15,14 @@ $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
-setup: $(VENV)/.installed  ## create .venv with the exact pinned versions
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.py' \) -print)
+
+# Dagster reads the dbt manifest; it is prepared here, never parsed at import.
+$(MANIFEST): $(VENV)/.installed $(DBT_SOURCES) profiles.yml
+	cd dbt_project && CARDWATCH_WAREHOUSE=$$(mktemp -d)/parse.duckdb ../$(BIN)/dbt parse --profiles-dir .. --quiet
+
+setup: $(VENV)/.installed $(MANIFEST)  ## create .venv with the exact pinned versions, prepare the dbt manifest
 
 demo: setup  ## simulate Company A, run the whole pipeline, open the dashboard
 	$(BIN)/cardwatch demo

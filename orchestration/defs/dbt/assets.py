@@ -1,0 +1,56 @@
+"""The dbt project (staging, intermediate, features, rules, marts) as Dagster assets.
+
+dbt tests surface as asset checks. The manifest is prepared ahead (``make setup`` runs
+``dbt parse``; ``dagster dev`` re-prepares it), never parsed at import.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+from orchestration.defs.partitions import daily_partitions, single_run_backfill
+from orchestration.defs.resources import CardwatchResource
+from orchestration.locking import warehouse_lock
+from orchestration.settings import DBT_PROJECT_DIR, PROFILES_DIR
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=PROFILES_DIR)
+dbt_project.prepare_if_dev()
+
+
+class CardwatchDbtTranslator(DagsterDbtTranslator):
+    """dbt sources are the raw tables that ingest writes: key them as raw/<table>."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey(["raw", dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        parts = dbt_resource_props.get("fqn", [])
+        return f"dbt_{parts[1]}" if len(parts) > 2 else "dbt"
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=CardwatchDbtTranslator(
+        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+    ),
+    partitions_def=daily_partitions,
+    backfill_policy=single_run_backfill,
+    pool="warehouse",
+)
+def cardwatch_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, cardwatch: CardwatchResource):
+    """Rebuild every model and run every dbt test (full rebuild: the warehouse is small and local)."""
+    paths = cardwatch.paths()
+    with warehouse_lock(paths.home, wait_seconds=600):
+        invocation = dbt.cli(["build"], context=context, target_path=paths.home / "dbt" / "target")
+        yield from invocation.stream()
