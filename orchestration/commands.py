@@ -17,6 +17,8 @@ from rich.table import Table
 from orchestration.settings import DBT_PROJECT_DIR, PROFILES_DIR, Paths
 
 console = Console(highlight=False, soft_wrap=True)
+if not console.is_terminal:
+    console.width = 160  # logs and CI: keep tables readable
 
 
 def fail(message: str) -> None:
