@@ -20,6 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "What is in the warehouse: rows per table, quarantine, last load.",
     ),
     "demo": ("orchestration.commands:demo", "Simulate Company A and run the whole pipeline end to end."),
+    "dagster": (
+        "orchestration.commands:dagster",
+        "Start the Dagster UI on localhost with Cardwatch's definitions.",
+    ),
     "benchmark": ("ml.cli:benchmark", "Measure speed and detection quality (figures go to docs/)."),
 }
 

@@ -145,9 +145,40 @@ def ingest(landing: Path | None, mapping: Path | None, home: Path | None) -> Non
 @mapping_option
 @home_option
 @click.option("--skip-ingest", is_flag=True, help="Only rebuild the dbt project.")
-def run(landing: Path | None, mapping: Path | None, home: Path | None, skip_ingest: bool) -> None:
-    """Ingest, then build the dbt project (staging, features, rules, marts) with its tests."""
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Run the daily Dagster job for this day (score, alert, hand off cases, publish).",
+)
+@click.option("--backfill", is_flag=True, help="Run the daily job over --start..--end as one run.")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day of a backfill.")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day of a backfill.")
+def run(
+    landing: Path | None,
+    mapping: Path | None,
+    home: Path | None,
+    skip_ingest: bool,
+    day,
+    backfill: bool,
+    start,
+    end,
+) -> None:
+    """Ingest, then build the dbt project (staging, features, rules, marts) with its tests.
+
+    With --date or --backfill the whole daily job runs through Dagster instead.
+    """
     paths = Paths.from_env(home)
+    if day or backfill:
+        if backfill and not (start and end):
+            fail("--backfill needs --start and --end")
+        if landing or mapping:
+            fail(
+                "--landing and --mapping apply to plain `cardwatch run`; the daily job reads $CARDWATCH_HOME/landing"
+            )
+        run_daily(paths, (start or day).date(), (end or day).date())
+        return
     timings: list[tuple[str, float]] = []
     ok = True
     if not skip_ingest:
@@ -157,6 +188,22 @@ def run(landing: Path | None, mapping: Path | None, home: Path | None, skip_inge
         run_dbt(paths)
     print_timings(timings)
     sys.exit(0 if ok else 1)
+
+
+def run_daily(paths: Paths, first, last) -> None:
+    from orchestration.runner import run_days
+
+    started = time.perf_counter()
+    label = first.isoformat() if first == last else f"{first}..{last}"
+    with console.status(f"running the daily job for {label} through Dagster…"):
+        outcome = run_days(paths.ensure(), first, last)
+    seconds = time.perf_counter() - started
+    if not outcome.success:
+        fail(
+            f"daily run {outcome.run_id} for {label} failed at {', '.join(outcome.failed_steps) or 'a step'}; "
+            f"see `cardwatch dagster` for its logs"
+        )
+    console.print(f"daily run {outcome.run_id} for {label} succeeded in {seconds:.1f} s")
 
 
 def print_timings(timings: list[tuple[str, float]]) -> None:
@@ -253,3 +300,19 @@ def demo(home: Path | None, employees: int, months: int, seed: int) -> None:
         run_dbt(paths)
     print_timings(timings)
     console.print(f"State directory: {paths.home}")
+
+
+@click.command()
+@home_option
+@click.option("--port", default=3000, show_default=True)
+def dagster(home: Path | None, port: int) -> None:
+    """Start the Dagster UI on localhost with Cardwatch's definitions."""
+    from orchestration.runner import prepare_dagster_home
+
+    paths = Paths.from_env(home).ensure()
+    prepare_dagster_home(paths)
+    exe = Path(sys.executable).with_name("dagster")
+    console.print(f"Dagster UI on http://127.0.0.1:{port} (state in {paths.dagster_home})")
+    os.execv(
+        str(exe), [str(exe), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)]
+    )

@@ -198,7 +198,11 @@ def _median(values: pd.Series) -> float | None:
 def workload(conn: Connection, now: datetime, date_from: date | None, date_to: date | None) -> Workload:
     """Numbers for [date_from, date_to] (whole days, UTC); backlog is as of the end of the period."""
     start = datetime.combine(date_from, datetime.min.time()) if date_from else datetime.min
-    end = datetime.combine(date_to + timedelta(days=1), datetime.min.time()) if date_to else now
+    end = (
+        datetime.combine(date_to + timedelta(days=1), datetime.min.time())
+        if date_to
+        else now + timedelta(microseconds=1)
+    )
     columns = [
         cases.c.case_id,
         cases.c.status,

@@ -14,6 +14,7 @@ from orchestration.publish import publish_snapshot
     backfill_policy=single_run_backfill,
     deps=[dg.AssetKey(["marts", "dim_rules"]), dg.AssetKey(["marts", "fct_rule_hits"])],
     kinds={"duckdb"},
+    pool="warehouse",
 )
 def published_snapshot(
     context: dg.AssetExecutionContext, cardwatch: CardwatchResource

@@ -1,0 +1,65 @@
+"""Run the daily Dagster job in-process for one day or a range (a backfill as one run)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+
+from orchestration.settings import Paths
+
+DAGSTER_YAML = """\
+# Dagster instance for Cardwatch (written by `cardwatch`; edit freely).
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    default_limit: 1        # the "warehouse" pool: one step writes the warehouse at a time
+  runs:
+    max_concurrent_runs: 1  # one daily run at a time
+"""
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    success: bool
+    partitions: str
+    failed_steps: list[str]
+
+
+def prepare_dagster_home(paths: Paths) -> None:
+    """Point Dagster at $CARDWATCH_HOME/dagster with the project's instance settings."""
+    paths.dagster_home.mkdir(parents=True, exist_ok=True)
+    config = paths.dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
+    os.environ["CARDWATCH_HOME"] = str(paths.home)
+
+
+def run_days(paths: Paths, start: date, end: date | None = None) -> RunOutcome:
+    """Materialize the daily job for ``start`` (or the range start..end in a single run)."""
+    prepare_dagster_home(paths)
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("cardwatch_daily")
+    instance = dg.DagsterInstance.get()
+    end = end or start
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    if start == end:
+        result = job.execute_in_process(
+            instance=instance, partition_key=start.isoformat(), raise_on_error=False
+        )
+        label = start.isoformat()
+    else:
+        tags = {
+            "dagster/asset_partition_range_start": start.isoformat(),
+            "dagster/asset_partition_range_end": end.isoformat(),
+        }
+        result = job.execute_in_process(run_config=quiet, instance=instance, tags=tags, raise_on_error=False)
+        label = f"{start.isoformat()}..{end.isoformat()}"
+    failed = [event.step_key or "" for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
+    return RunOutcome(run_id=result.run_id, success=result.success, partitions=label, failed_steps=failed)
