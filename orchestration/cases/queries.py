@@ -71,8 +71,10 @@ OUTCOME_COLUMNS = [
 SORTS = {"score": cases.c.score, "amount": cases.c.amount, "age": cases.c.created_at}
 
 
-def load_case(conn: Connection, case_id: str) -> RowMapping:
-    row = conn.execute(select(cases).where(cases.c.case_id == case_id)).mappings().first()
+def load_case(conn: Connection, case_id: str, *, lock: bool = False) -> RowMapping:
+    """One case row; `lock` holds it until commit (PostgreSQL; SQLite's write lock already covers it)."""
+    query = select(cases).where(cases.c.case_id == case_id)
+    row = conn.execute(query.with_for_update() if lock else query).mappings().first()
     if row is None:
         raise CaseNotFoundError(case_id)
     return row

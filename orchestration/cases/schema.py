@@ -29,6 +29,7 @@ from sqlalchemy import (
     create_engine,
     event,
     make_url,
+    text,
 )
 
 from .lifecycle import DECISIONS, STATUSES
@@ -191,4 +192,4 @@ def create_schema(engine: Engine) -> None:
         if backend == "postgresql":
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
         for statement in statements:
-            conn.exec_driver_sql(statement)
+            conn.execute(text(statement))

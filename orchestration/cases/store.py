@@ -22,7 +22,6 @@ from . import lifecycle as lc
 from . import queries
 from .errors import (
     CasePermissionError,
-    ConcurrentUpdateError,
     InvalidTransitionError,
 )
 from .handoff import prepare_alerts
@@ -378,55 +377,49 @@ class CaseStore:
         *,
         own_case_only: bool = True,
     ) -> Case:
-        """Check, update the row only at the version read, append the event: one transaction."""
-        attempts = 1 if expected_version is not None else 3
-        for attempt in range(attempts):
-            try:
-                with self._write() as conn:
-                    row = queries.load_case(conn, case_id)
-                    if expected_version is not None and row["version"] != expected_version:
-                        raise queries.conflict(conn, case_id, row["version"])
-                    lc.check_transition(case_id, action, row["status"])
-                    if (
-                        own_case_only
-                        and row["assignee"] != actor.name
-                        and not self.roles.can(actor, "act_on_any_case")
-                    ):
-                        raise CasePermissionError(
-                            f"{actor.name} ({actor.role}) may not {action.replace('_', ' ')} case {case_id}: "
-                            f"it is assigned to {row['assignee'] or 'nobody'}"
-                        )
-                    step = plan(row)
-                    now = self.now()
-                    version = row["version"] + 1
-                    result = conn.execute(
-                        update(cases)
-                        .where(cases.c.case_id == case_id, cases.c.version == row["version"])
-                        .values(**step.changes, version=version, updated_at=now)
-                    )
-                    if result.rowcount != 1:
-                        raise queries.conflict(conn, case_id, None)
-                    conn.execute(
-                        insert(case_events).values(
-                            case_id=case_id,
-                            at=now,
-                            actor=actor.name,
-                            role=actor.role,
-                            action=action,
-                            version=version,
-                            before=to_json({key: row[key] for key in step.changes}) if step.changes else None,
-                            after=to_json({**step.changes, **step.extra})
-                            if step.changes or step.extra
-                            else None,
-                            note=step.note,
-                        )
-                    )
-            except ConcurrentUpdateError:
-                if attempt + 1 >= attempts:
-                    raise
-                continue
-            return self.get_case(actor, case_id)
-        raise AssertionError("unreachable")
+        """Check, update the row only at the version read, append the event: one transaction.
+
+        The row is read under the write lock (BEGIN IMMEDIATE on SQLite, FOR UPDATE on PostgreSQL), so a
+        call without `expected_version` acts on the latest state; with it, a stale screen is refused.
+        """
+        with self._write() as conn:
+            row = queries.load_case(conn, case_id, lock=True)
+            if expected_version is not None and row["version"] != expected_version:
+                raise queries.conflict(conn, case_id, row["version"])
+            lc.check_transition(case_id, action, row["status"])
+            if (
+                own_case_only
+                and row["assignee"] != actor.name
+                and not self.roles.can(actor, "act_on_any_case")
+            ):
+                raise CasePermissionError(
+                    f"{actor.name} ({actor.role}) may not {action.replace('_', ' ')} case {case_id}: "
+                    f"it is assigned to {row['assignee'] or 'nobody'}"
+                )
+            step = plan(row)
+            now = self.now()
+            version = row["version"] + 1
+            result = conn.execute(
+                update(cases)
+                .where(cases.c.case_id == case_id, cases.c.version == row["version"])
+                .values(**step.changes, version=version, updated_at=now)
+            )
+            if result.rowcount != 1:
+                raise queries.conflict(conn, case_id, None)
+            conn.execute(
+                insert(case_events).values(
+                    case_id=case_id,
+                    at=now,
+                    actor=actor.name,
+                    role=actor.role,
+                    action=action,
+                    version=version,
+                    before=to_json({key: row[key] for key in step.changes}) if step.changes else None,
+                    after=to_json({**step.changes, **step.extra}) if step.changes or step.extra else None,
+                    note=step.note,
+                )
+            )
+        return self.get_case(actor, case_id)
 
     # -- thresholds (the change log lives in the same audit store) ----------------------------------
 
