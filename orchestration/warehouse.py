@@ -39,6 +39,20 @@ CREATE TABLE IF NOT EXISTS raw._quarantine (
 )
 """
 
+CASE_STORE_OUTCOMES_SQL = """
+CREATE TABLE IF NOT EXISTS raw.case_store_outcomes (
+    transaction_id VARCHAR,
+    alerted_by VARCHAR,
+    opened_at TIMESTAMP,
+    explanation_requested_at TIMESTAMP,
+    explanation_received_at TIMESTAMP,
+    decided_at TIMESTAMP,
+    decision VARCHAR,
+    recovered_amount DECIMAL(18, 2),
+    _loaded_at TIMESTAMP
+)
+"""
+
 SOURCES_SQL = """
 CREATE TABLE IF NOT EXISTS raw._sources (
     source VARCHAR PRIMARY KEY,
@@ -63,6 +77,7 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(LOAD_LOG_SQL)
     con.execute(QUARANTINE_SQL)
     con.execute(SOURCES_SQL)
+    con.execute(CASE_STORE_OUTCOMES_SQL)
     refresh_sources(con)
 
 

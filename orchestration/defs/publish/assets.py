@@ -12,7 +12,13 @@ from orchestration.publish import publish_snapshot
     group_name="publish",
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
-    deps=[dg.AssetKey(["marts", "dim_rules"]), dg.AssetKey(["marts", "fct_rule_hits"])],
+    deps=[
+        dg.AssetKey(["marts", "dim_rules"]),
+        dg.AssetKey(["marts", "fct_rule_hits"]),
+        dg.AssetKey(["marts", "fct_alerts"]),
+        dg.AssetKey(["cases", "case_handoff"]),
+        dg.AssetKey(["monitoring", "alert_volume_daily"]),
+    ],
     kinds={"duckdb"},
     pool="warehouse",
 )

@@ -1,0 +1,410 @@
+"""Warehouse side of detection: read what was known, train, score, decide alerts, write results.
+
+Pure model code lives in ml/; this module moves data between the warehouse, the registry and
+the case store. Every write replaces the rows of the days it covers, so running a day twice
+gives the same tables (no duplicate scores or alerts).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ml.explain import Reason, load_parameters
+from ml.policy import decide_alerts, load_policy
+from ml.registry import ModelEvaluation, ModelRegistry, capacity_evaluation
+from ml.system import DetectionSystem, train_system
+
+SCORES_TABLE = "marts.fct_scores"
+ALERTS_TABLE = "marts.fct_alerts"
+DECISIONS_TABLE = "monitoring.model_decisions"
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+    return con.execute(sql, params or []).fetchdf()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, name = qualified.split(".")
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [schema, name],
+        ).fetchall()[0][0]
+    )
+
+
+def read_features(con: duckdb.DuckDBPyConnection, start: datetime | None, end: datetime) -> pd.DataFrame:
+    """Features of transactions in [start, end)."""
+    where = "transacted_at < ?" + (" AND transacted_at >= ?" if start else "")
+    params: list[Any] = [end] + ([start] if start else [])
+    return _frame(
+        con,
+        f"SELECT * FROM features.fct_transaction_features WHERE {where} ORDER BY transacted_at, transaction_id",
+        params,
+    )
+
+
+def read_rule_hits(con: duckdb.DuckDBPyConnection, start: datetime | None, end: datetime) -> pd.DataFrame:
+    where = "transacted_at < ?" + (" AND transacted_at >= ?" if start else "")
+    params: list[Any] = [end] + ([start] if start else [])
+    return _frame(
+        con,
+        "SELECT transaction_id, rule_id, rule_set, severity, reason, is_suppressed, is_alert_candidate, transacted_date "
+        f"FROM marts.fct_rule_hits WHERE {where}",
+        params,
+    )
+
+
+def read_outcomes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _frame(con, "SELECT * FROM staging.stg_casework__case_outcomes")
+
+
+def read_alerts(con: duckdb.DuckDBPyConnection, before: datetime) -> pd.DataFrame:
+    """Every alert raised before ``before``: the legacy filters' and Cardwatch's own."""
+    legacy = _frame(
+        con,
+        "SELECT transaction_id, alerted_by, alerted_at FROM staging.stg_casework__legacy_alerts WHERE alerted_at < ?",
+        [before],
+    )
+    if not table_exists(con, ALERTS_TABLE):
+        return legacy
+    own = _frame(
+        con,
+        f"SELECT transaction_id, 'cardwatch_' || route AS alerted_by, alert_date::TIMESTAMP AS alerted_at "
+        f"FROM {ALERTS_TABLE} WHERE alert_date < ?",
+        [before.date()],
+    )
+    return pd.concat([legacy, own], ignore_index=True)
+
+
+def train(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> DetectionSystem:
+    """Fit the detection system on everything known at ``cutoff``."""
+    features = read_features(con, None, cutoff)
+    hits = read_rule_hits(con, None, cutoff)
+    return train_system(features, hits, read_outcomes(con), read_alerts(con, cutoff), cutoff)
+
+
+def evaluate(
+    con: duckdb.DuckDBPyConnection, system: DetectionSystem, cutoff: datetime, window_days: int, capacity: int
+) -> ModelEvaluation | None:
+    """Precision and recovered amount at the daily capacity on outcomes matured by ``cutoff``.
+
+    Uses the last ``window_days`` before the label delay, where outcomes have matured.
+    """
+    delay = float(load_parameters("labels")["label_delay_days"])
+    end = cutoff - timedelta(days=delay)
+    start = end - timedelta(days=window_days)
+    features = read_features(con, start, end)
+    if features.empty:
+        return None
+    outcomes = read_outcomes(con)
+    matured = outcomes[pd.to_datetime(outcomes["decided_at"]) + pd.Timedelta(days=delay) <= cutoff]
+    labels = matured.groupby("transaction_id")["is_confirmed_misuse"].max()
+    reviewed = features["transaction_id"].isin(labels.index)
+    if reviewed.sum() == 0:
+        return None
+    # Only reviewed transactions with matured outcomes are evaluated: unreviewed ones are unknown.
+    features = features[reviewed].reset_index(drop=True)
+    scored = system.score(features, read_rule_hits(con, start, end))
+    recovered = matured.groupby("transaction_id")["recovered_amount"].sum().astype(float)
+    y = scored["transaction_id"].map(labels).astype(float)
+    return capacity_evaluation(
+        day=scored["transacted_date"],
+        score=scored["score"],
+        y_true=y.to_numpy(),
+        k=capacity,
+        amount=scored["amount"].astype(float),
+        recovered=scored["transaction_id"].map(recovered).fillna(0.0),
+    )
+
+
+def reasons_json(reasons: Any) -> str:
+    items = [r.to_dict() if isinstance(r, Reason) else dict(r) for r in (reasons or [])]
+    return json.dumps(items, ensure_ascii=False, default=str)
+
+
+def score_days(
+    con: duckdb.DuckDBPyConnection, system: DetectionSystem, first: date, last: date, version: str
+) -> pd.DataFrame:
+    start = datetime.combine(first, datetime.min.time())
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time())
+    features = read_features(con, start, end)
+    if features.empty:
+        return pd.DataFrame()
+    scored = system.score(features, read_rule_hits(con, start, end))
+    scored["model_version"] = version
+    scored["scored_at"] = datetime.now()
+    return scored
+
+
+def write_days(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, day_column: str, first: date, last: date
+) -> None:
+    """Replace ``table``'s rows for days first..last with ``frame`` in one transaction."""
+    schema = table.split(".")[0]
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("_frame", frame)
+        if not table_exists(con, table):
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM _frame LIMIT 0")
+        con.execute(f"DELETE FROM {table} WHERE {day_column} BETWEEN ? AND ?", [first, last])
+        if not frame.empty:
+            columns = ", ".join(f'"{c}"' for c in frame.columns)
+            con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _frame")
+        con.unregister("_frame")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def scores_table(scored: pd.DataFrame) -> pd.DataFrame:
+    out = scored[
+        [
+            "transaction_id", "employee_id", "card_id", "transacted_at", "transacted_date", "amount", "score",
+            "probability", "score_unsupervised", "score_rules", "model_version", "score_mode", "scored_at",
+        ]
+    ].rename(columns={"score_mode": "mode"})  # fmt: skip
+    out = out.copy()
+    out["reasons"] = [reasons_json(r) for r in scored["reasons"]]
+    return out
+
+
+def alerts_for(scored: pd.DataFrame, hits: pd.DataFrame) -> pd.DataFrame:
+    if scored.empty:
+        return pd.DataFrame()
+    decided = decide_alerts(scored, hits, load_policy())
+    if decided.empty:
+        return decided
+    out = pd.DataFrame(
+        {
+            "transaction_id": decided["transaction_id"].to_numpy(),
+            "alert_date": pd.to_datetime(decided["alert_day"]).dt.date.to_numpy(),
+            "route": decided["route"].to_numpy(),
+            "rank": decided["route_rank"].to_numpy(),
+            "score": decided["score"].astype(float).to_numpy(),
+            "amount": decided["amount"].astype(float).to_numpy(),
+            "rule_ids": [
+                ",".join(map(str, r)) if isinstance(r, list | tuple | np.ndarray) else str(r or "")
+                for r in decided["rule_ids"]
+            ],
+            "reasons": [reasons_json(r) for r in decided["reasons"]],
+            "reason_text": decided["reason_text"].to_numpy(),
+            "reason_text_ko": decided["reason_text_ko"].to_numpy(),
+        }
+    )
+    return out
+
+
+@dataclass
+class DayResult:
+    scored: int
+    alerts: int
+    by_route: dict[str, int]
+
+
+def score_and_alert(
+    con: duckdb.DuckDBPyConnection, system: DetectionSystem, version: str, first: date, last: date
+) -> DayResult:
+    """Score days first..last, decide their alerts and write both (idempotently)."""
+    scored = score_days(con, system, first, last, version)
+    write_days(
+        con,
+        SCORES_TABLE,
+        scores_table(scored) if not scored.empty else pd.DataFrame(),
+        "transacted_date",
+        first,
+        last,
+    )
+    start = datetime.combine(first, datetime.min.time())
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time())
+    alerts = alerts_for(scored, read_rule_hits(con, start, end)) if not scored.empty else pd.DataFrame()
+    if not alerts.empty:
+        alerts["model_version"] = version
+    write_days(con, ALERTS_TABLE, alerts, "alert_date", first, last)
+    by_route = alerts["route"].value_counts().to_dict() if not alerts.empty else {}
+    return DayResult(
+        scored=len(scored), alerts=len(alerts), by_route={str(k): int(v) for k, v in by_route.items()}
+    )
+
+
+def record_decision(con: duckdb.DuckDBPyConnection, decision: dict[str, Any], partition: str) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS monitoring")
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {DECISIONS_TABLE} (decided_at TIMESTAMP, partition VARCHAR, action VARCHAR,"
+        " version VARCHAR, alias VARCHAR, accepted BOOLEAN, metrics VARCHAR, reason VARCHAR)"
+    )
+    con.execute(
+        f"INSERT INTO {DECISIONS_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            datetime.now(),
+            partition,
+            str(decision.get("action")),
+            None if decision.get("version") is None else str(decision.get("version")),
+            decision.get("alias"),
+            bool(decision.get("accepted", True)),
+            json.dumps(decision, ensure_ascii=False, default=str),
+            str(decision.get("reason", "")),
+        ],
+    )
+
+
+def retrain_and_gate(
+    con: duckdb.DuckDBPyConnection, registry: ModelRegistry, cutoff: datetime, partition: str, why: str
+) -> dict[str, Any]:
+    """Train a challenger at ``cutoff``, compare it with the champion, promote it if the gate passes."""
+    gate = load_parameters("registry")
+    policy = load_policy()
+    system = train(con, cutoff)
+    window = int(gate["evaluation_window_days"])
+    challenger_eval = evaluate(con, system, cutoff, window, policy.daily_capacity)
+    registered = registry.register(
+        system,
+        params={
+            "cutoff": cutoff.isoformat(),
+            "why": why,
+            **{k: v for k, v in system.summary.items() if isinstance(v, int | float | str)},
+        },
+        training_window=system.hybrid.training_window,
+        train_ids=system.hybrid.train_ids,
+        feature_names=system.hybrid.feature_names,
+        evaluation=challenger_eval,
+    ).to_dict()
+    record_decision(con, {**registered, "cutoff": cutoff.isoformat(), "reason": why}, partition)
+    champion_version = registry.alias_version("champion")
+    champion_eval = None
+    if champion_version is not None:
+        champion_eval = evaluate(con, registry.load(champion_version), cutoff, window, policy.daily_capacity)
+    if challenger_eval is None:
+        challenger_eval = ModelEvaluation(
+            metrics={"precision_at_k": 0.0, "recovered_at_k": 0.0}, n_outcomes=0
+        )
+    decision = registry.promote(challenger_eval, champion_eval).to_dict()
+    record_decision(con, decision, partition)
+    return decision
+
+
+def training_cutoff(con: duckdb.DuckDBPyConnection, version: str | None = None) -> datetime | None:
+    """The cut-off of a registered version (or of the latest training when ``version`` is None)."""
+    if not table_exists(con, DECISIONS_TABLE):
+        return None
+    sql = f"SELECT metrics FROM {DECISIONS_TABLE} WHERE action = 'register'"
+    params: list[Any] = []
+    if version is not None:
+        sql += " AND version = ?"
+        params.append(str(version))
+    for (metrics,) in con.execute(sql + " ORDER BY decided_at DESC", params).fetchall():
+        cutoff = json.loads(metrics).get("cutoff")
+        if cutoff:
+            return datetime.fromisoformat(cutoff)
+    return None
+
+
+def _feature_window(
+    con: duckdb.DuckDBPyConnection, features: list[str], start: datetime, end: datetime, sample: int
+) -> pd.DataFrame:
+    columns = ", ".join(["transacted_date", *features])
+    return _frame(
+        con,
+        f"SELECT {columns} FROM features.fct_transaction_features WHERE transacted_at >= ? AND transacted_at < ? "
+        f"USING SAMPLE {int(sample)} ROWS",
+        [start, end],
+    )
+
+
+def drift_check(
+    con: duckdb.DuckDBPyConnection, cutoff: datetime, day: date, settings: dict[str, Any], sample: int = 50000
+) -> tuple[pd.DataFrame, pd.Series]:
+    """PSI of the drift features over the window before ``day`` against the champion's last training weeks.
+
+    Returns the PSI per day and feature (for monitoring) and the pooled PSI per feature over the
+    whole window (for the retraining trigger: single days are too small to judge).
+    """
+    from ml.drift import psi, psi_by_day
+
+    features = list(settings["drift_features"])
+    window = int(settings["drift_window_days"])
+    end = datetime.combine(day, datetime.min.time())
+    start = end - timedelta(days=window)
+    reference = _feature_window(
+        con, features, cutoff - timedelta(days=int(settings["every_days"])), cutoff, sample
+    )
+    recent = _feature_window(con, features, start, end, sample)
+    if reference.empty or recent.empty:
+        return pd.DataFrame(columns=["day", "feature", "psi", "rows"]), pd.Series(dtype=float)
+    pooled = pd.Series({f: psi(reference[f].astype(float), recent[f].astype(float)) for f in features})
+    return psi_by_day(reference, recent, features), pooled.sort_values(ascending=False)
+
+
+def retrain_reason(
+    con: duckdb.DuckDBPyConnection, registry: ModelRegistry, day: date, settings: dict[str, Any]
+) -> tuple[str | None, pd.DataFrame]:
+    """Why a challenger should be trained before scoring ``day`` (None: no need), and the drift seen.
+
+    Scheduled: the latest training (promoted or not) is ``every_days`` old. Drift: the pooled PSI
+    of a drift feature exceeds ``psi_threshold``, at most once per drift window.
+    """
+    version = registry.alias_version("champion")
+    champion_cut = training_cutoff(con, version) if version is not None else None
+    if champion_cut is None:
+        return "no champion yet", pd.DataFrame()
+    last = training_cutoff(con) or champion_cut
+    age = (day - last.date()).days
+    if age >= int(settings["every_days"]):
+        return f"scheduled: last training {age} days ago", pd.DataFrame()
+    daily, pooled = drift_check(con, champion_cut, day, settings)
+    if (
+        age >= int(settings["drift_window_days"])
+        and not pooled.empty
+        and pooled.iloc[0] > float(settings["psi_threshold"])
+    ):
+        return f"drift: PSI of {pooled.index[0]} {pooled.iloc[0]:.2f} > {settings['psi_threshold']}", daily
+    return None, daily
+
+
+def write_drift(con: duckdb.DuckDBPyConnection, drift: pd.DataFrame) -> None:
+    if drift.empty:
+        return
+    days = sorted(drift["day"].unique())
+    write_days(con, "monitoring.feature_drift_daily", drift, "day", days[0], days[-1])
+
+
+def run_detection(
+    con: duckdb.DuckDBPyConnection, registry: ModelRegistry, first: date, last: date, settings: dict[str, Any]
+) -> dict[str, Any]:
+    """Score and alert days first..last, retraining (challenger + gate) whenever it is due.
+
+    Each day is scored by the champion in force that day; a model is trained only on what was
+    known before the day it starts scoring.
+    """
+    summary: dict[str, Any] = {"scored": 0, "alerts": 0, "retrained": [], "by_route": {}}
+    day = first
+    while day <= last:
+        reason, drift = retrain_reason(con, registry, day, settings)
+        write_drift(con, drift)
+        if reason:
+            decision = retrain_and_gate(
+                con, registry, datetime.combine(day, datetime.min.time()), day.isoformat(), reason
+            )
+            summary["retrained"].append(
+                {"day": day.isoformat(), "why": reason, "promoted": decision.get("accepted")}
+            )
+        # score one drift window with today's champion, then look again
+        version = registry.alias_version("champion")
+        period_end = min(last, day + timedelta(days=int(settings["drift_window_days"]) - 1))
+        result = score_and_alert(con, registry.load(version), str(version), day, period_end)
+        summary["scored"] += result.scored
+        summary["alerts"] += result.alerts
+        for route, count in result.by_route.items():
+            summary["by_route"][route] = summary["by_route"].get(route, 0) + count
+        day = period_end + timedelta(days=1)
+    summary["champion"] = registry.alias_version("champion")
+    return summary
