@@ -266,8 +266,20 @@ def status(home: Path | None) -> None:
 @click.option("--employees", default=2000, show_default=True, help="Size of the simulated company.")
 @click.option("--months", default=12, show_default=True, help="Months of card use to simulate.")
 @click.option("--seed", default=7, show_default=True)
-def demo(home: Path | None, employees: int, months: int, seed: int) -> None:
-    """Simulate Company A, ingest it, build rules and features, and print a summary."""
+@click.option(
+    "--warmup-days", default=14, show_default=True, help="Days of history before the first scored day."
+)
+@click.option(
+    "--no-dashboard", is_flag=True, help="Stop after the pipeline instead of starting the dashboard."
+)
+def demo(
+    home: Path | None, employees: int, months: int, seed: int, warmup_days: int, no_dashboard: bool
+) -> None:
+    """Simulate Company A, backfill the year through Dagster, run one daily run, open the dashboard."""
+    from datetime import timedelta
+
+    import duckdb
+
     paths = Paths.from_env(home).ensure()
     timings: list[tuple[str, float]] = []
     cardwatch = Path(sys.executable).with_name("cardwatch")
@@ -275,31 +287,64 @@ def demo(home: Path | None, employees: int, months: int, seed: int) -> None:
     if not any(paths.landing.glob("card_transactions/*")):
         with step(f"simulate Company A ({employees:,} employees × {months} months)", timings):
             proc = subprocess.run(
-                [
-                    str(cardwatch),
-                    "simulate",
-                    "--employees",
-                    str(employees),
-                    "--months",
-                    str(months),
-                    "--seed",
-                    str(seed),
-                    "--out",
-                    str(paths.home),
-                ],
-                env=env,
-                check=False,
-            )
+                [str(cardwatch), "simulate", "--employees", str(employees), "--months", str(months),
+                 "--seed", str(seed), "--out", str(paths.home)],
+                env=env, check=False,
+            )  # fmt: skip
             if proc.returncode != 0:
                 fail("simulate failed")
     else:
         console.print(f"Landing files already present under {paths.landing}; not simulating again.")
-    with step("ingest", timings):
-        run_ingest(paths, paths.landing, None)
-    with step("dbt build (staging, features, rules, marts)", timings):
-        run_dbt(paths)
+    with step("ingest (validate, quarantine, reconcile)", timings):
+        run_ingest(paths, paths.landing, None, quiet=True)
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        first, last = con.execute(
+            "SELECT min(transacted_at)::DATE, max(transacted_at)::DATE FROM raw.card_transactions"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    start = first + timedelta(days=warmup_days)
+    with step(f"backfill {start} .. {last - timedelta(days=1)} through Dagster (one run)", timings):
+        run_daily(paths, start, last - timedelta(days=1))
+    with step(f"daily run for {last} through Dagster", timings):
+        run_daily(paths, last, last)
     print_timings(timings)
-    console.print(f"State directory: {paths.home}")
+    print_demo_summary(paths)
+    if not no_dashboard:
+        from dashboards.cli import launch
+
+        launch(paths)
+
+
+def print_demo_summary(paths: Paths) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(paths.snapshot), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT route, count(*), round(avg(score), 3) FROM marts.fct_alerts GROUP BY route ORDER BY route"
+        ).fetchall()
+        volume = con.execute(
+            "SELECT round(avg(alerts), 1), max(capacity), count(*) FILTER (ranked + hard > capacity) "
+            "FROM monitoring.alert_volume_daily"
+        ).fetchall()[0]
+        decisions = con.execute(
+            "SELECT action, count(*) FILTER (accepted), count(*) FROM monitoring.model_decisions GROUP BY action"
+        ).fetchall()
+    finally:
+        con.close()
+    table = Table(title="Cardwatch on the simulated year")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for route, count, score in rows:
+        table.add_row(f"alerts routed {route}", f"{count:,} (mean score {score})")
+    table.add_row("alerts per day / capacity", f"{volume[0]} / {volume[1]}")
+    table.add_row("days over capacity (outside hard violations)", f"{volume[2]}")
+    for action, accepted, total in decisions:
+        table.add_row(f"model {action}", f"{accepted} accepted of {total}")
+    console.print(table)
+    console.print(f"Published snapshot: {paths.snapshot}")
 
 
 @click.command()

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ml.explain import Reason, load_parameters
 from ml.policy import decide_alerts, load_policy
-from ml.registry import ModelEvaluation, ModelRegistry, capacity_evaluation
+from ml.registry import GateConfig, ModelEvaluation, ModelRegistry, capacity_evaluation
 from ml.system import DetectionSystem, train_system
 
 SCORES_TABLE = "marts.fct_scores"
@@ -112,7 +112,10 @@ def evaluate(
         return None
     # Only reviewed transactions with matured outcomes are evaluated: unreviewed ones are unknown.
     features = features[reviewed].reset_index(drop=True)
-    scored = system.score(features, read_rule_hits(con, start, end))
+    hits = read_rule_hits(con, start, end)
+    scored = system.score(features, hits)
+    # recall per rule group (high-severity groups must not lose recall at promotion)
+    groups = hits.groupby("transaction_id")["rule_id"].agg(lambda ids: ",".join(sorted(set(ids))))
     recovered = matured.groupby("transaction_id")["recovered_amount"].sum().astype(float)
     y = scored["transaction_id"].map(labels).astype(float)
     return capacity_evaluation(
@@ -122,6 +125,7 @@ def evaluate(
         k=capacity,
         amount=scored["amount"].astype(float),
         recovered=scored["transaction_id"].map(recovered).fillna(0.0),
+        groups=scored["transaction_id"].map(groups).fillna("").tolist(),
     )
 
 
@@ -261,10 +265,9 @@ def retrain_and_gate(
     con: duckdb.DuckDBPyConnection, registry: ModelRegistry, cutoff: datetime, partition: str, why: str
 ) -> dict[str, Any]:
     """Train a challenger at ``cutoff``, compare it with the champion, promote it if the gate passes."""
-    gate = load_parameters("registry")
     policy = load_policy()
     system = train(con, cutoff)
-    window = int(gate["evaluation_window_days"])
+    window = int(load_parameters("registry")["evaluation_window_days"])
     challenger_eval = evaluate(con, system, cutoff, window, policy.daily_capacity)
     registered = registry.register(
         system,
@@ -287,7 +290,9 @@ def retrain_and_gate(
         challenger_eval = ModelEvaluation(
             metrics={"precision_at_k": 0.0, "recovered_at_k": 0.0}, n_outcomes=0
         )
-    decision = registry.promote(challenger_eval, champion_eval).to_dict()
+    # The first model has nothing to beat and something must score: it becomes champion as it is.
+    gate = GateConfig.from_config(min_outcomes=0) if champion_version is None else None
+    decision = registry.promote(challenger_eval, champion_eval, gate=gate).to_dict()
     record_decision(con, decision, partition)
     return decision
 
