@@ -24,6 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "orchestration.commands:dagster",
         "Start the Dagster UI on localhost with Cardwatch's definitions.",
     ),
+    "report": (
+        "orchestration.commands:report",
+        "Write the detection review (HTML and Markdown) from the warehouse.",
+    ),
     "benchmark": ("ml.cli:benchmark", "Measure speed and detection quality (figures go to docs/)."),
 }
 

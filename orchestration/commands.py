@@ -361,3 +361,28 @@ def dagster(home: Path | None, port: int) -> None:
     os.execv(
         str(exe), [str(exe), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)]
     )
+
+
+@click.command()
+@home_option
+@click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True)
+@click.option(
+    "--truth",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Simulation ground truth (truth/ folder) to show true values beside the estimates; "
+    "default: $CARDWATCH_HOME/truth when present.",
+)
+def report(home: Path | None, lang: str, truth: Path | None) -> None:
+    """Write reports/detection_review.html and .md: how the filters perform, where they fail, what to change."""
+    from ml.analysis.report import build_report
+
+    paths = Paths.from_env(home)
+    source = paths.snapshot if paths.snapshot.exists() else paths.warehouse
+    if not source.exists():
+        fail(f"{source}: no warehouse yet; run `cardwatch run` first")
+    truth = truth or (paths.truth if (paths.truth / "transactions.parquet").exists() else None)
+    out = paths.reports if lang == "ko" else paths.reports / "en"
+    with console.status("computing the detection review…"):
+        written = build_report(source, out, lang=lang, truth_path=truth)
+    console.print(f"report: {written['html']}\nmarkdown: {written['md']}")
