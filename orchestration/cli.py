@@ -32,6 +32,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# Subcommands that live outside their group's module: group name -> ["module:attribute", ...]
+EXTRA_SUBCOMMANDS: dict[str, list[str]] = {
+    "benchmark": ["orchestration.benchmark:build"],
+}
+
+
+def _load(target: str) -> click.Command:
+    module_name, attr = target.split(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -40,13 +51,14 @@ class LazyGroup(click.Group):
         if cmd_name not in COMMANDS:
             return None
         target, short_help = COMMANDS[cmd_name]
-        module_name, attr = target.split(":")
         try:
-            module = importlib.import_module(module_name)
+            command = _load(target)
         except ModuleNotFoundError as exc:  # an area not installed yet
             raise click.ClickException(f"'{cmd_name}' is unavailable: {exc}") from exc
-        command = getattr(module, attr)
         command.short_help = command.short_help or short_help
+        if isinstance(command, click.Group):
+            for extra in EXTRA_SUBCOMMANDS.get(cmd_name, []):
+                command.add_command(_load(extra))
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

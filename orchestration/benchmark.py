@@ -1,0 +1,185 @@
+"""`cardwatch benchmark build`: time ingest + dbt build on simulated companies and record the figures."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import click
+import psutil
+
+from orchestration.settings import DBT_PROJECT_DIR, PROFILES_DIR, REPO_ROOT
+
+BENCHMARKS_MD = REPO_ROOT / "docs" / "benchmarks.md"
+SECTION = "## Build: ingest + dbt build"
+
+
+def machine() -> str:
+    memory = psutil.virtual_memory().total / 2**30
+    return f"{psutil.cpu_count(logical=True)} cores, {memory:.0f} GB, Python {platform.python_version()}, {platform.machine()}"
+
+
+def _run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Run a command; return wall seconds, peak resident memory (GB, the process tree) and stdout."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = 0
+    parent = psutil.Process(proc.pid)
+    output: list[str] = []
+    while proc.poll() is None:
+        try:
+            tree = [parent, *parent.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.2)
+    output.append(proc.stdout.read() if proc.stdout else "")
+    if proc.returncode != 0:
+        raise click.ClickException(
+            f"{' '.join(args[:2])} failed (exit {proc.returncode}):\n{output[-1][-2000:]}"
+        )
+    return time.perf_counter() - started, peak / 2**30, output[-1]
+
+
+def model_group_times(target: Path) -> dict[str, float]:
+    """Seconds per model folder (staging, intermediate, features, rules, marts, tests) from run_results.json."""
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
+    groups: dict[str, float] = {}
+    for item in results["results"]:
+        unique_id = item["unique_id"]
+        kind = unique_id.split(".")[0]
+        if kind == "model":
+            name = unique_id.split(".")[-1]
+            group = name.split("_")[0]
+            group = {
+                "stg": "staging",
+                "int": "intermediate",
+                "feat": "features",
+                "fct": "marts",
+                "dim": "marts",
+            }.get(group, group)
+            if name.startswith("rule_"):
+                group = "rules"
+        elif kind in ("test", "unit_test"):
+            group = "tests"
+        else:
+            group = kind
+        groups[group] = groups.get(group, 0.0) + float(item.get("execution_time") or 0.0)
+    return dict(sorted(groups.items()))
+
+
+def bench_size(employees: int, months: int, workdir: Path) -> dict[str, object]:
+    home = workdir / f"company_{employees}"
+    env = dict(os.environ, CARDWATCH_HOME=str(home), CARDWATCH_WAREHOUSE=str(home / "warehouse.duckdb"))
+    cardwatch = str(Path(sys.executable).with_name("cardwatch"))
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    simulate_s, _, _ = _run_measured(
+        [cardwatch, "simulate", "--employees", str(employees), "--months", str(months), "--out", str(home)],
+        env,
+    )
+    ingest_s, ingest_gb, _ = _run_measured([cardwatch, "ingest", "--landing", str(home / "landing")], env)
+    target = home / "dbt" / "target"
+    build_s, build_gb, out = _run_measured(
+        [dbt, "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR),
+         "--target-path", str(target), "--log-path", str(home / "dbt" / "logs")],
+        env,
+    )  # fmt: skip
+    import duckdb
+
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        transactions = con.execute("SELECT count(*) FROM raw.card_transactions").fetchall()[0][0]
+    finally:
+        con.close()
+    summary = re.search(r"PASS=(\d+).*ERROR=(\d+)", out)
+    return {
+        "employees": employees,
+        "months": months,
+        "transactions": transactions,
+        "simulate_s": simulate_s,
+        "ingest_s": ingest_s,
+        "ingest_peak_gb": ingest_gb,
+        "dbt_build_s": build_s,
+        "dbt_peak_gb": build_gb,
+        "rows_per_s": transactions / (ingest_s + build_s),
+        "dbt_pass": int(summary.group(1)) if summary else None,
+        "dbt_error": int(summary.group(2)) if summary else None,
+        "groups": model_group_times(target),
+    }
+
+
+def render(results: list[dict[str, object]]) -> str:
+    lines = [
+        SECTION,
+        "",
+        f"Measured by `cardwatch benchmark build` on {datetime.now():%Y-%m-%d}; machine: {machine()}.",
+        "Targets: 2,000 × 12 ingest + dbt build under 60 s; 20,000 × 12 (about 3 million transactions) under "
+        "6 minutes and 8 GB.",
+        "",
+        "| employees × months | transactions | ingest s | dbt build s | ingest + build s | peak GB | rows/s | dbt PASS / ERROR |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        total = float(r["ingest_s"]) + float(r["dbt_build_s"])  # type: ignore[arg-type]
+        peak = max(float(r["ingest_peak_gb"]), float(r["dbt_peak_gb"]))  # type: ignore[arg-type]
+        lines.append(
+            f"| {r['employees']:,} × {r['months']} | {r['transactions']:,} | {r['ingest_s']:.1f} | "
+            f"{r['dbt_build_s']:.1f} | {total:.1f} | {peak:.2f} | {r['rows_per_s']:,.0f} | {r['dbt_pass']} / {r['dbt_error']} |"
+        )
+    lines += [
+        "",
+        "dbt execution time per model group (seconds, summed over models; threads run in parallel):",
+        "",
+    ]
+    groups = sorted({g for r in results for g in r["groups"]})  # type: ignore[union-attr]
+    lines.append("| employees | " + " | ".join(groups) + " |")
+    lines.append("|---|" + "---|" * len(groups))
+    for r in results:
+        lines.append(
+            f"| {r['employees']:,} | " + " | ".join(f"{r['groups'].get(g, 0.0):.1f}" for g in groups) + " |"  # type: ignore[union-attr]
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str, path: Path = BENCHMARKS_MD) -> None:
+    """Replace (or append) this command's section of docs/benchmarks.md, leaving the others."""
+    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+    updated = (
+        pattern.sub(text + "\n", current) if pattern.search(current) else current.rstrip() + "\n\n" + text
+    )
+    path.write_text(updated, encoding="utf-8")
+
+
+@click.command("build")
+@click.option(
+    "--sizes", default="2000,20000", show_default=True, help="Company sizes (employees), comma-separated."
+)
+@click.option("--months", default=12, show_default=True)
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option(
+    "--write/--no-write", default=True, show_default=True, help="Record the figures in docs/benchmarks.md."
+)
+def build(sizes: str, months: int, workdir: Path | None, write: bool) -> None:
+    """Time ingest + dbt build on simulated companies; figures go to docs/benchmarks.md."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix="cardwatch-bench-") as scratch:
+        base = workdir or Path(scratch)
+        for size in (int(s) for s in sizes.split(",") if s.strip()):
+            click.echo(f"benchmarking {size:,} employees × {months} months …")
+            result = bench_size(size, months, base)
+            click.echo(json.dumps(result, indent=1, default=str))
+            results.append(result)
+    text = render(results)
+    click.echo(text)
+    if write:
+        write_section(text)
+        click.echo(f"written to {BENCHMARKS_MD}")
