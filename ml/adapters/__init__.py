@@ -1,0 +1,1 @@
+"""Adapters that turn external data sets into Cardwatch's landing contract."""

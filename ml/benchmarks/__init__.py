@@ -1,0 +1,1 @@
+"""Benchmarks that measure the detectors and models on public and simulated data."""
