@@ -178,6 +178,7 @@ def scores_table(scored: pd.DataFrame) -> pd.DataFrame:
         ]
     ].rename(columns={"score_mode": "mode"})  # fmt: skip
     out = out.copy()
+    out["transacted_date"] = pd.to_datetime(out["transacted_date"]).dt.date
     out["reasons"] = [reasons_json(r) for r in scored["reasons"]]
     return out
 
