@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "What is in the warehouse: rows per table, quarantine, last load.",
     ),
     "demo": ("orchestration.commands:demo", "Simulate Company A and run the whole pipeline end to end."),
+    "dashboard": ("dashboards.cli:dashboard", "Open the monitoring dashboard on localhost."),
     "dagster": (
         "orchestration.commands:dagster",
         "Start the Dagster UI on localhost with Cardwatch's definitions.",

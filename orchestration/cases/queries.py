@@ -235,8 +235,8 @@ def workload(conn: Connection, now: datetime, date_from: date | None, date_to: d
     received = within("explanation_received_at")
     pending = frame["decided_at"].isna() | (frame["decided_at"] >= end)
     today = now.date()
-    due = pd.to_datetime(frame["explanation_due"]).dt.date
-    overdue = (frame["status"] == lc.EXPLANATION_REQUESTED) & due.notna() & (due < today)
+    due = pd.to_datetime(frame["explanation_due"])
+    overdue = (frame["status"] == lc.EXPLANATION_REQUESTED) & due.notna() & (due < pd.Timestamp(today))
     to_explanation = _days(
         frame.loc[received, "explanation_received_at"], frame.loc[received, "explanation_requested_at"]
     )

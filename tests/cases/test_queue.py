@@ -110,6 +110,12 @@ def test_workload_on_an_empty_store(store: CaseStore, lead: Actor) -> None:
     assert (numbers.opened, numbers.backlog, numbers.median_days_to_decision) == (0, 0, None)
 
 
+def test_workload_when_no_case_has_an_explanation_due(store: CaseStore, lead: Actor) -> None:
+    store.open_cases(make_alerts(3))
+    numbers = store.workload(lead)
+    assert (numbers.opened, numbers.backlog) == (3, 3)
+
+
 def test_history_is_for_one_case_oldest_first(store: CaseStore, reviewer: Actor) -> None:
     store.open_cases(make_alerts(2))
     case_id = case_id_for("T00000")

@@ -1,0 +1,62 @@
+"""Rules: scorecard from the catalog, suppressions and their proposals, draft rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dashboards import i18n
+
+from .conftest import metric, no_exception, page, sql, store
+
+
+def test_scorecard_equals_the_rule_catalog(dashboard_home: Path) -> None:
+    app = page("app_pages/rules.py")
+    no_exception(app)
+    rules = sql(dashboard_home, "select * from marts.dim_rules")
+    assert metric(app, "Hits") == i18n.number(rules["hit_count"].sum())
+    assert metric(app, "Confirmed misuse") == i18n.number(rules["confirmed_hit_count"].sum())
+    assert metric(app, "Alerting rules") == i18n.number((rules["rule_status"] == "active").sum())
+    scorecard = app.dataframe[0].value
+    assert sorted(scorecard["rule_id"]) == sorted(rules["rule_id"])
+
+    app.selectbox(key="rules_set").set_value("legacy").run()
+    legacy = rules[rules["rule_set"] == "legacy"]
+    assert metric(app, "Hits") == i18n.number(legacy["hit_count"].sum())
+
+
+def test_suppressions_and_draft_backtest_are_listed(dashboard_home: Path) -> None:
+    app = page("app_pages/rules.py")
+    frames = [frame.value for frame in app.dataframe]
+    suppressions = next(frame for frame in frames if "suppression_id" in frame.columns)
+    assert list(suppressions["suppression_id"]) == ["SUP-0001", "SUP-0002"]
+    assert list(suppressions["is_expired"]) == [False, True]
+    backtest = next(frame for frame in frames if "new_confirmed" in frame.columns)
+    hits = sql(
+        dashboard_home,
+        "select count(distinct transaction_id) as n from marts.fct_rule_hits where rule_id = 'round_amount'",
+    )
+    assert backtest.set_index("rule_id").loc["round_amount", "hits"] == hits["n"][0]
+
+
+def test_a_lead_proposes_a_suppression_into_the_change_log(dashboard_home: Path) -> None:
+    app = page("app_pages/rules.py")
+    next(widget for widget in app.text_input if widget.label == "Employee id (optional)").input("E007")
+    reason = next(widget for widget in app.text_input if widget.label == "Reason")
+    reason.input("Client dinners approved by sales director")
+    next(button for button in app.button if button.label == "Save").click().run()
+    no_exception(app)
+    assert any("Suppression proposal" in message.value for message in app.success)
+    with store(dashboard_home) as cases:
+        log = cases.threshold_changes(cases.actor("auditor.park", "auditor"))
+    row = log.iloc[-1]
+    assert row["parameter"] == "suppression:late_night"
+    assert row["new_value"]["employee_id"] == "E007"
+    assert row["actor"] == "lead.lee" and row["status"] == "proposed"
+
+
+def test_a_reviewer_cannot_propose_suppressions(dashboard_home: Path) -> None:
+    app = page("app_pages/rules.py", role="reviewer")
+    no_exception(app)
+    assert not [widget for widget in app.text_input if widget.label == "Reason"]
+    allowlist = next(frame.value for frame in app.dataframe if "suppression_id" in frame.value.columns)
+    assert allowlist["employee_id"].iloc[0].startswith("EMP-") and allowlist["employee_id"].iloc[0] != "E004"
