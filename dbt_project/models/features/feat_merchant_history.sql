@@ -1,0 +1,145 @@
+{#-
+    The merchant as seen before each transaction: is this the holder's first visit, the holder's visits in
+    30 days, how many employees had used it, and its confirmed-misuse rate from matured outcomes only
+    (an outcome counts from decided_at + label_delay_days, and only strictly before the transaction).
+-#}
+
+with
+
+transactions as (
+
+    select * from {{ ref('int_transactions_enriched') }}
+
+),
+
+case_outcomes as (
+
+    select * from {{ ref('stg_casework__case_outcomes') }}
+
+),
+
+ordered_visits as (
+
+    select
+        transaction_id,
+        employee_id,
+        merchant_key,
+        transacted_at,
+        case when is_purchase then 1 else 0 end as is_purchase_count,
+        row_number() over (
+            partition by employee_id, merchant_key order by transacted_at, transaction_id
+        ) as employee_visit_number
+
+    from transactions
+    where merchant_key is not null
+
+),
+
+visits as (
+
+    select
+        *,
+        case when employee_visit_number = 1 then 1 else 0 end as is_first_row_for_employee
+
+    from ordered_visits
+
+),
+
+visit_windows as (
+
+    select
+        transaction_id,
+        merchant_key,
+        transacted_at,
+        coalesce(sum(is_purchase_count) over (
+            partition by employee_id, merchant_key order by transacted_at {{ strictly_before_frame() }}
+        ), 0) as employee_visits_before,
+        coalesce(sum(is_purchase_count) over (
+            partition by employee_id, merchant_key order by transacted_at {{ strictly_before_frame(30) }}
+        ), 0) as employee_visits_30d,
+        coalesce(sum(is_first_row_for_employee) over (
+            partition by merchant_key order by transacted_at {{ strictly_before_frame() }}
+        ), 0) as merchant_employee_count
+
+    from visits
+
+),
+
+matured_labels as (
+
+    select
+        transactions.merchant_key,
+        {{ dbt.dateadd('day', var('label_delay_days'), 'case_outcomes.decided_at') }} as label_known_at,
+        case when case_outcomes.is_confirmed_misuse then 1 else 0 end as is_confirmed
+
+    from case_outcomes
+    inner join transactions
+        on case_outcomes.transaction_id = transactions.transaction_id
+    where
+        case_outcomes.is_decided
+        and transactions.merchant_key is not null
+
+),
+
+label_events as (
+
+    select
+        merchant_key,
+        transacted_at as event_at,
+        transaction_id,
+        0 as is_label,
+        0 as is_confirmed
+
+    from visits
+
+    union all
+
+    select
+        merchant_key,
+        label_known_at as event_at,
+        cast(null as {{ dbt.type_string() }}) as transaction_id,
+        1 as is_label,
+        is_confirmed
+
+    from matured_labels
+
+),
+
+label_windows as (
+
+    select
+        transaction_id,
+        is_label,
+        coalesce(sum(is_label) over (
+            partition by merchant_key order by event_at {{ strictly_before_frame() }}
+        ), 0) as matured_outcome_count,
+        coalesce(sum(is_confirmed) over (
+            partition by merchant_key order by event_at {{ strictly_before_frame() }}
+        ), 0) as matured_confirmed_count
+
+    from label_events
+
+),
+
+final as (
+
+    select
+        visit_windows.transaction_id,
+        visit_windows.employee_visits_before = 0 as is_first_visit_to_merchant,
+        cast(visit_windows.employee_visits_30d as integer) as merchant_visits_30d,
+        cast(visit_windows.merchant_employee_count as integer) as merchant_employee_count,
+        cast(label_windows.matured_outcome_count as integer) as merchant_matured_outcome_count,
+        cast(
+            cast(label_windows.matured_confirmed_count as double)
+            / nullif(label_windows.matured_outcome_count, 0) as double
+        ) as merchant_confirmed_misuse_rate
+
+    from visit_windows
+    inner join label_windows
+        on
+            visit_windows.transaction_id = label_windows.transaction_id
+            and label_windows.is_label = 0
+
+)
+
+select * from final
