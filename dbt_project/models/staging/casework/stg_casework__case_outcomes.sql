@@ -1,8 +1,47 @@
 with
 
+landed as (
+
+    select
+        transaction_id,
+        alerted_by,
+        opened_at,
+        explanation_requested_at,
+        explanation_received_at,
+        decided_at,
+        decision,
+        recovered_amount,
+        _loaded_at,
+        _file,
+        _line
+    from {{ source('casework', 'case_outcomes') }}
+
+),
+
+case_store as (
+
+    -- cases worked in Cardwatch's own case store, copied back each run (the feedback loop)
+    select
+        transaction_id,
+        alerted_by,
+        opened_at,
+        explanation_requested_at,
+        explanation_received_at,
+        decided_at,
+        decision,
+        recovered_amount,
+        _loaded_at,
+        'case_store' as _file,
+        cast(null as bigint) as _line
+    from {{ source('casework', 'case_store_outcomes') }}
+
+),
+
 source as (
 
-    select * from {{ source('casework', 'case_outcomes') }}
+    select * from landed
+    union all
+    select * from case_store
 
 ),
 
