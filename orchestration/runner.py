@@ -9,14 +9,15 @@ from datetime import date
 from orchestration.settings import Paths
 
 DAGSTER_YAML = """\
-# Dagster instance for Cardwatch (written by `cardwatch`; edit freely).
+# Dagster instance for Cardwatch, rewritten by `cardwatch` before each run.
+# One writer at a time is enforced by $CARDWATCH_HOME/warehouse.lock, an OS file lock that is
+# released when its process dies; Dagster pool limits are not used because a run killed
+# in-process would keep its pool slot and block every later run.
 telemetry:
   enabled: false
 concurrency:
-  pools:
-    default_limit: 1        # the "warehouse" pool: one step writes the warehouse at a time
   runs:
-    max_concurrent_runs: 1  # one daily run at a time
+    max_concurrent_runs: 1  # the daemon launches one daily run at a time
 """
 
 
@@ -31,9 +32,7 @@ class RunOutcome:
 def prepare_dagster_home(paths: Paths) -> None:
     """Point Dagster at $CARDWATCH_HOME/dagster with the project's instance settings."""
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
-    config = paths.dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    (paths.dagster_home / "dagster.yaml").write_text(DAGSTER_YAML, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
     os.environ["CARDWATCH_HOME"] = str(paths.home)
 

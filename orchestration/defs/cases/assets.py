@@ -53,7 +53,6 @@ def case_handoff(context: dg.AssetExecutionContext, cardwatch: CardwatchResource
     group_name="ingest",
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
-    pool="warehouse",
     kinds={"duckdb"},
 )
 def case_store_outcomes(

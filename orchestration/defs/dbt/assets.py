@@ -46,7 +46,6 @@ class CardwatchDbtTranslator(DagsterDbtTranslator):
     ),
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
-    pool="warehouse",
 )
 def cardwatch_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, cardwatch: CardwatchResource):
     """Rebuild every model and run every dbt test (full rebuild: the warehouse is small and local)."""

@@ -53,7 +53,6 @@ def raw_key(source: str) -> dg.AssetKey:
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
     can_subset=True,
-    pool="warehouse",
 )
 def landing_sources(context: dg.AssetExecutionContext, cardwatch: CardwatchResource):
     """Validate and load new landing files (already-loaded files are skipped by content hash)."""

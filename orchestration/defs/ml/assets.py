@@ -69,7 +69,6 @@ def partition_days(context: dg.AssetExecutionContext) -> tuple[date, date]:
     ],
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
-    pool="warehouse",
 )
 def detection(context: dg.AssetExecutionContext, cardwatch: CardwatchResource):
     """Retrain when scheduled or drifting, score the partition's days, decide their alerts."""

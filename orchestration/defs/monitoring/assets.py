@@ -17,7 +17,6 @@ from orchestration.monitoring import refresh_monitoring
     group_name="monitoring",
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
-    pool="warehouse",
     kinds={"duckdb"},
 )
 def monitoring_marts(context: dg.AssetExecutionContext, cardwatch: CardwatchResource) -> dg.MaterializeResult:

@@ -20,7 +20,6 @@ from orchestration.publish import publish_snapshot
         dg.AssetKey(["monitoring", "alert_volume_daily"]),
     ],
     kinds={"duckdb"},
-    pool="warehouse",
 )
 def published_snapshot(
     context: dg.AssetExecutionContext, cardwatch: CardwatchResource
