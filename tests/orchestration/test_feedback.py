@@ -30,7 +30,7 @@ def test_decided_case_becomes_a_label_after_maturity_not_before(company_home: Pa
     case_id, transaction_id = case["case_id"], case["transaction_id"]
     store.assign(lead, case_id, "lead.lee")
     store.request_explanation(lead, case_id)
-    store.record_explanation(lead, case_id, "personal", "개인 용도로 사용했습니다")
+    store.record_explanation(lead, case_id, "personal_use_admitted", "개인 용도로 사용했습니다")
     store.decide(lead, case_id, "confirmed", note="환수 요청")
 
     con = duckdb.connect(str(paths.warehouse), read_only=True)
