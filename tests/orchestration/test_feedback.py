@@ -24,9 +24,15 @@ def test_decided_case_becomes_a_label_after_maturity_not_before(company_home: Pa
     paths = Paths.from_env()
     assert run_days(paths, date(2025, 2, 20)).success
 
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        reviewed_before = set(read_outcomes(con)["transaction_id"])
+    finally:
+        con.close()
     store = CaseStore(paths.case_store_url, clock=lambda: DECIDED_AT).create()
     lead = store.actor("lead.lee", "lead")
-    case = store.list_cases(lead).iloc[0]
+    cases = store.list_cases(lead)
+    case = cases[~cases["transaction_id"].isin(reviewed_before)].iloc[0]  # no earlier review of its own
     case_id, transaction_id = case["case_id"], case["transaction_id"]
     store.assign(lead, case_id, "lead.lee")
     store.request_explanation(lead, case_id)
