@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -17,8 +17,6 @@ from orchestration.settings import Paths
 
 pytestmark = pytest.mark.slow
 
-DECIDED_AT = datetime(2025, 2, 21, 10, 0, tzinfo=UTC)
-
 
 def test_decided_case_becomes_a_label_after_maturity_not_before(company_home: Path) -> None:
     paths = Paths.from_env()
@@ -29,7 +27,7 @@ def test_decided_case_becomes_a_label_after_maturity_not_before(company_home: Pa
         reviewed_before = set(read_outcomes(con)["transaction_id"])
     finally:
         con.close()
-    store = CaseStore(paths.case_store_url, clock=lambda: DECIDED_AT).create()
+    store = CaseStore(paths.case_store_url).create()  # decided now, like the case was opened
     lead = store.actor("lead.lee", "lead")
     cases = store.list_cases(lead)
     case = cases[~cases["transaction_id"].isin(reviewed_before)].iloc[0]  # no earlier review of its own
