@@ -30,6 +30,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Write the detection review (HTML and Markdown) from the warehouse.",
     ),
     "benchmark": ("ml.cli:benchmark", "Measure speed and detection quality (figures go to docs/)."),
+    "backtest": (
+        "orchestration.backtest:backtest",
+        "Train on what was known at a cut-off, score a later window, compare every system.",
+    ),
+    "rules": (
+        "orchestration.rules_cli:rules",
+        "Work with the rule library: backtest a draft or shadow rule.",
+    ),
 }
 
 

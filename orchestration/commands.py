@@ -14,7 +14,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from orchestration.settings import DBT_PROJECT_DIR, PROFILES_DIR, Paths
+from orchestration.settings import DBT_PIPELINE_BUILD, DBT_PROJECT_DIR, PROFILES_DIR, Paths
 
 console = Console(highlight=False, soft_wrap=True)
 if not console.is_terminal:
@@ -185,7 +185,7 @@ def run(
         with step("ingest", timings):
             ok = run_ingest(paths, landing or paths.landing, mapping).ok
     with step("dbt build", timings):
-        run_dbt(paths)
+        run_dbt(paths, DBT_PIPELINE_BUILD[0], DBT_PIPELINE_BUILD[1:])
     print_timings(timings)
     sys.exit(0 if ok else 1)
 

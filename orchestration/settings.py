@@ -15,6 +15,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 PROFILES_DIR = REPO_ROOT
+# What a pipeline run builds: every model, seed and data test, not the dbt unit tests. Those check the
+# SQL on mock rows, not the day's data, and run in `make test` (tests/dbt) whenever the SQL changes.
+DBT_PIPELINE_BUILD = ["build", "--exclude-resource-type", "unit_test"]
 
 
 @dataclass(frozen=True)

@@ -51,3 +51,24 @@ def test_asset_graph_matches_snapshot() -> None:
     )
     # lineage that must hold whatever else changes
     assert "raw/card_transactions" in graph["staging/stg_issuer__card_transactions"]
+
+
+def test_only_the_daily_steps_are_partitioned() -> None:
+    """Full rebuilds (ingest, dbt, monitoring, publish) are unpartitioned, so a year's backfill plans
+    one materialization per asset, not one per asset and day; detection and case handoff work per day."""
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    partitioned = {
+        key.to_user_string()
+        for key in graph.get_all_asset_keys()
+        if graph.get(key).partitions_def is not None
+    }
+    assert partitioned == {
+        "ml/champion_model",
+        "marts/fct_scores",
+        "marts/fct_alerts",
+        "monitoring/model_decisions",
+        "monitoring/feature_drift_daily",
+        "cases/case_handoff",
+    }

@@ -51,8 +51,6 @@ def case_handoff(context: dg.AssetExecutionContext, cardwatch: CardwatchResource
 @dg.asset(
     key=["raw", "case_store_outcomes"],
     group_name="ingest",
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
     kinds={"duckdb"},
 )
 def case_store_outcomes(

@@ -16,10 +16,9 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.defs.partitions import daily_partitions, single_run_backfill
 from orchestration.defs.resources import CardwatchResource
 from orchestration.locking import warehouse_lock
-from orchestration.settings import DBT_PROJECT_DIR, PROFILES_DIR
+from orchestration.settings import DBT_PIPELINE_BUILD, DBT_PROJECT_DIR, PROFILES_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=PROFILES_DIR)
 dbt_project.prepare_if_dev()
@@ -44,12 +43,10 @@ class CardwatchDbtTranslator(DagsterDbtTranslator):
     dagster_dbt_translator=CardwatchDbtTranslator(
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
     ),
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
 )
 def cardwatch_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, cardwatch: CardwatchResource):
-    """Rebuild every model and run every dbt test (full rebuild: the warehouse is small and local)."""
+    """Rebuild every model and run every data test (a full rebuild, unpartitioned: the warehouse is local)."""
     paths = cardwatch.paths()
     with warehouse_lock(paths.home, wait_seconds=600):
-        invocation = dbt.cli(["build"], context=context, target_path=paths.home / "dbt" / "target")
+        invocation = dbt.cli(DBT_PIPELINE_BUILD, context=context, target_path=paths.home / "dbt" / "target")
         yield from invocation.stream()

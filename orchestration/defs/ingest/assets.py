@@ -4,7 +4,6 @@ import dagster as dg
 
 from orchestration.config import pipeline_config
 from orchestration.contract import load_contract
-from orchestration.defs.partitions import daily_partitions, single_run_backfill
 from orchestration.defs.resources import CardwatchResource
 from orchestration.ingest.load import ingest
 from orchestration.locking import warehouse_lock
@@ -50,8 +49,6 @@ def raw_key(source: str) -> dg.AssetKey:
         )
         for name in SOURCES
     ],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
     can_subset=True,
 )
 def landing_sources(context: dg.AssetExecutionContext, cardwatch: CardwatchResource):

@@ -5,7 +5,6 @@ import duckdb
 
 from ml.policy import load_policy
 from orchestration.defs.ml.assets import DETECTION_KEYS
-from orchestration.defs.partitions import daily_partitions, single_run_backfill
 from orchestration.defs.resources import CardwatchResource
 from orchestration.locking import warehouse_lock
 from orchestration.monitoring import refresh_monitoring
@@ -15,8 +14,6 @@ from orchestration.monitoring import refresh_monitoring
     key=["monitoring", "alert_volume_daily"],
     deps=[DETECTION_KEYS["alerts"], dg.AssetKey(["staging", "stg_casework__case_outcomes"])],
     group_name="monitoring",
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
     kinds={"duckdb"},
 )
 def monitoring_marts(context: dg.AssetExecutionContext, cardwatch: CardwatchResource) -> dg.MaterializeResult:

@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from orchestration.defs.partitions import daily_partitions, single_run_backfill
 from orchestration.defs.resources import CardwatchResource
 from orchestration.locking import warehouse_lock
 from orchestration.publish import publish_snapshot
@@ -10,8 +9,6 @@ from orchestration.publish import publish_snapshot
 
 @dg.asset(
     group_name="publish",
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
     deps=[
         dg.AssetKey(["marts", "dim_rules"]),
         dg.AssetKey(["marts", "fct_rule_hits"]),
