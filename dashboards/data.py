@@ -553,6 +553,23 @@ def draft_rule_backtest(snapshot: Snapshot) -> pd.DataFrame:
     )
 
 
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def rule_backtest(snapshot: Snapshot, rule_id: str, capacity: float) -> Any:
+    """One draft or shadow rule's backtest (`ml.analysis.rule_backtest.RuleBacktest`): alerts added,
+    precision on reviewed hits, overlap, load against `capacity`; the same function as
+    `cardwatch rules backtest`."""
+    # Imported here: the estimators pull in scipy, which the other pages need not wait for.
+    from ml.analysis.rule_backtest import backtest_rule
+
+    attached = _connection(snapshot)
+    cursor = attached.connection.cursor()
+    try:
+        cursor.execute(f'USE "{attached.catalog}"')
+        return backtest_rule(cursor, rule_id, capacity=capacity)
+    finally:
+        cursor.close()
+
+
 # -- thresholds -------------------------------------------------------------------------------------
 
 

@@ -105,6 +105,55 @@ LABELS: dict[str, tuple[str, str]] = {
     "status": ("Status", "상태"),
     "backtest": ("Draft and shadow rules: backtest on history", "초안·시범 규칙: 과거 데이터 백테스트"),
     "no_drafts": ("No draft or shadow rules in the catalog.", "초안 또는 시범 운영 중인 규칙이 없습니다."),
+    "backtest_rule": ("Rule to backtest", "백테스트할 규칙"),
+    "backtest_window": (
+        "History {start} to {end} ({days} days); review capacity {capacity} per day. "
+        "Same figures as `cardwatch rules backtest {rule}`.",
+        "기간 {start} ~ {end} ({days}일), 하루 처리 한도 {capacity}건. "
+        "`cardwatch rules backtest {rule}`와 같은 계산입니다.",
+    ),
+    "backtest_no_data": (
+        "The snapshot holds no transactions to backtest on.",
+        "백테스트할 거래 데이터가 없습니다.",
+    ),
+    "backtest_missing_sources": (
+        "Sources {sources} are not loaded, so this rule cannot fire on this data.",
+        "원천 {sources}이(가) 적재되지 않아 이 규칙은 현재 데이터에서 탐지할 수 없습니다.",
+    ),
+    "added_alerts": ("Added alerts", "추가 경보"),
+    "added_alerts_help": (
+        "Unsuppressed hits that no alerting rule raises today: new work for reviewers.",
+        "현재 경보 규칙이 잡지 않는, 예외 처리되지 않은 탐지: 검토자의 새 업무입니다.",
+    ),
+    "added_precision": ("Precision of added alerts", "추가 경보 정밀도"),
+    "added_precision_help": (
+        "Confirmed / reviewed among the added alerts; unreviewed ones are unknown, never clean.",
+        "추가 경보 중 확정 / 검토 완료. 검토되지 않은 건은 정상으로 보지 않고 미상으로 둡니다.",
+    ),
+    "added_per_day": ("Added alerts per day", "일평균 추가 경보"),
+    "share_of_capacity": ("Share of daily capacity", "하루 처리 한도 대비"),
+    "backtest_precision": (
+        "Precision on reviewed hits only ({level} intervals; IPW corrects for who was reviewed)",
+        "검토된 탐지 기준 정밀도 ({level} 구간, IPW는 검토 대상 선택 편향을 보정)",
+    ),
+    "backtest_unrepresented": (
+        "Unrepresented: hits in groups where nothing was reviewed; no estimate speaks for them.",
+        "추정 불가: 검토된 건이 하나도 없는 집단의 탐지로, 어떤 추정치도 이들을 대표하지 않습니다.",
+    ),
+    "subset_all": ("All hits", "전체 탐지"),
+    "subset_added": ("Added alerts", "추가 경보"),
+    "subset_overlapping": ("Already alerted", "기존 경보와 중복"),
+    "backtest_overlap": ("Overlap with the alerting rules", "경보 규칙과의 중복"),
+    "no_overlap": (
+        "No alerting rule shares a hit with this rule.",
+        "이 규칙과 탐지가 겹치는 경보 규칙이 없습니다.",
+    ),
+    "backtest_load": (
+        "Days over capacity: {before} now, {after} with this rule active (of {days}); "
+        "busiest day adds {peak} alerts.",
+        "처리 한도 초과 일수: 현재 {before}일, 이 규칙 활성화 시 {after}일 (전체 {days}일). "
+        "가장 많은 날 {peak}건 추가.",
+    ),
     "active_rules": ("Alerting rules", "경보 규칙"),
     "hits": ("Hits", "탐지 건수"),
     # thresholds
@@ -270,6 +319,18 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "confirmed": ("Confirmed", "확정"),
     "new_transactions": ("Not alerted today", "현행 미경보"),
     "new_confirmed": ("New confirmed catches", "신규 확정 탐지"),
+    "subset": ("Hits of", "탐지 구분"),
+    "lower": ("Low", "하한"),
+    "upper": ("High", "상한"),
+    "ipw_precision": ("IPW precision", "IPW 보정 정밀도"),
+    "ipw_lower": ("IPW low", "IPW 하한"),
+    "ipw_upper": ("IPW high", "IPW 상한"),
+    "unrepresented": ("Unrepresented", "추정 불가"),
+    "rule_alerts": ("Its alerts", "해당 규칙 경보"),
+    "shared": ("Shared", "중복 건수"),
+    "jaccard": ("Jaccard", "자카드 지수"),
+    "share_of_hits": ("Share of these hits", "본 규칙 탐지 중 비율"),
+    "share_of_rule": ("Share of its alerts", "해당 규칙 경보 중 비율"),
     "case_id": ("Case", "사건"),
     "alert_date": ("Alert date", "경보일"),
     "amount": ("Amount KRW", "금액"),

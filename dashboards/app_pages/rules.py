@@ -196,3 +196,68 @@ else:
         money=("hit_amount",),
         key="rules_backtest",
     )
+    drafts = backtest["rule_id"].tolist()
+    chosen = st.selectbox(
+        t("backtest_rule"),
+        drafts,
+        format_func=ui.choices({rule: ui.rule_label(rule, names) for rule in drafts}),
+        # A keyed selectbox keeps its first option labels; the language in the key redraws them.
+        key=f"rules_backtest_rule_{ui.lang()}",
+    )
+    capacity = data.configured_capacity()
+    result = data.rule_backtest(snapshot, chosen, capacity)
+    if not result.days:
+        st.info(t("backtest_no_data"))
+    else:
+        st.caption(
+            t(
+                "backtest_window",
+                start=result.start,
+                end=result.end,
+                days=result.days,
+                capacity=i18n.number(capacity),
+                rule=chosen,
+            )
+        )
+        if not result.rule.get("is_active", True):
+            st.warning(t("backtest_missing_sources", sources=result.rule.get("missing_sources") or "?"))
+        figures = st.columns(4)
+        figures[0].metric(t("added_alerts"), i18n.number(result.added_alerts), help=t("added_alerts_help"))
+        figures[1].metric(
+            t("added_precision"),
+            i18n.percent(result.precision.loc["added", "precision"]),
+            help=t("added_precision_help"),
+        )
+        figures[2].metric(t("added_per_day"), i18n.number(result.load["added_per_day"], 1))
+        figures[3].metric(t("share_of_capacity"), i18n.percent(result.load["added_share_of_capacity"]))
+
+        st.markdown(f"**{t('backtest_precision', level=i18n.percent(result.confidence, 0))}**")
+        precision = result.precision.reset_index()
+        precision["subset"] = [t(f"subset_{subset}") for subset in precision["subset"]]
+        shares = ("precision", "lower", "upper", "ipw_precision", "ipw_lower", "ipw_upper")
+        ui.table(
+            precision, ["subset", "hits", "reviewed", "confirmed", *shares, "unrepresented"], share=shares
+        )
+        st.caption(t("backtest_unrepresented"))
+
+        st.markdown(f"**{t('backtest_overlap')}**")
+        overlap = result.overlap[result.overlap["shared"] > 0].rename(columns={name_column: "name"})
+        if overlap.empty:
+            st.caption(t("no_overlap"))
+        else:
+            ui.table(
+                overlap,
+                ["rule_id", "name", "rule_alerts", "shared", "jaccard", "share_of_hits", "share_of_rule"],
+                share=("share_of_hits", "share_of_rule"),
+                key="rules_backtest_overlap",
+                height=320,
+            )
+        st.caption(
+            t(
+                "backtest_load",
+                before=result.load["days_over_capacity_before"],
+                after=result.load["days_over_capacity_after"],
+                days=result.days,
+                peak=result.load["added_peak_per_day"],
+            )
+        )

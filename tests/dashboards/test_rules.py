@@ -60,3 +60,44 @@ def test_a_reviewer_cannot_propose_suppressions(dashboard_home: Path) -> None:
     assert not [widget for widget in app.text_input if widget.label == "Reason"]
     allowlist = next(frame.value for frame in app.dataframe if "suppression_id" in frame.value.columns)
     assert allowlist["employee_id"].iloc[0].startswith("EMP-") and allowlist["employee_id"].iloc[0] != "E004"
+
+
+def test_the_selected_draft_rule_is_backtested(dashboard_home: Path) -> None:
+    app = page("app_pages/rules.py")
+    no_exception(app)
+    assert app.selectbox(key="rules_backtest_rule_en").value == "round_amount"
+    # Added alerts: the draft's unsuppressed hits that no alerting rule raises; precision on decided cases only.
+    added = sql(
+        dashboard_home,
+        """
+        with added as (
+            select distinct transaction_id from marts.fct_rule_hits
+            where rule_id = 'round_amount' and not is_suppressed
+                and transaction_id not in (
+                    select transaction_id from marts.fct_rule_hits where is_alert_candidate
+                )
+        )
+        select
+            count(*) as alerts,
+            count(*) filter (where transaction_id in (
+                select transaction_id from staging.stg_casework__case_outcomes where is_decided
+            )) as reviewed,
+            count(*) filter (where transaction_id in (
+                select transaction_id from staging.stg_casework__case_outcomes
+                where is_decided and decision in ('confirmed', 'partial')
+            )) as confirmed
+        from added
+        """,
+    ).iloc[0]
+    assert metric(app, "Added alerts") == i18n.number(added["alerts"])
+    assert metric(app, "Precision of added alerts") == i18n.percent(added["confirmed"] / added["reviewed"])
+    frames = [frame.value for frame in app.dataframe]
+    precision = next(frame for frame in frames if "unrepresented" in frame.columns)
+    assert list(precision["subset"]) == ["All hits", "Added alerts", "Already alerted"]
+    assert precision["hits"].iloc[1] == added["alerts"]
+    overlap = next(frame for frame in frames if "jaccard" in frame.columns)
+    assert set(overlap["rule_id"]) <= {"late_night", "restricted_merchant"}
+
+    korean = page("app_pages/rules.py", lang="ko")
+    no_exception(korean)
+    assert metric(korean, "추가 경보") == i18n.number(added["alerts"])
