@@ -30,7 +30,7 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 import pandas as pd
 
-from ml.evaluation import precision_recall_at_k_per_day, top_k_per_day
+from ml.evaluation import top_k_per_day
 from ml.explain import load_parameters
 
 logger = logging.getLogger(__name__)
@@ -112,30 +112,52 @@ def capacity_evaluation(
 ) -> ModelEvaluation:
     """Evaluate a score on matured outcomes when reviewers clear ``k`` rows a day.
 
+    Every transaction of a day competes for the ``k`` places; only reviewed ones have a label.
+    Ranking only the reviewed rows would be wrong: when about ``k`` rows a day were reviewed (the
+    old filters filled the capacity), every model "alerts" all of them and all models tie.
+
     Parameters
     ----------
-    day, score, y_true : array-like of shape (n,)
-        Review day, score, matured label (1 misuse, 0 cleared) of each evaluated row.
+    day, score : array-like of shape (n,)
+        Day and score of every transaction of the evaluation window.
+    y_true : array-like of shape (n,)
+        Matured label: 1 misuse, 0 cleared, NaN unreviewed (unknown, never counted as clean).
     k : int
         Daily review budget.
     amount : array-like, optional
-        Transaction amounts (for amount precision and recall).
+        Transaction amounts (for the amount recall of known misuse).
     recovered : array-like, optional
         Recovered (or recoverable) amount per row; ``recovered_at_k`` sums it over the alerts.
     groups : sequence, optional
         Per row, the typologies / rule groups it belongs to (a comma-separated string or a list).
+
+    Notes
+    -----
+    ``precision_at_k`` is the confirmed share of the alerts that were reviewed; ``recall_at_k`` the
+    share of known (matured, confirmed) misuse that falls within the daily top ``k``.
     """
-    y = np.asarray(y_true).astype(int)
-    result = precision_recall_at_k_per_day(day, score, y, k, amount=amount)
+    y = np.asarray(y_true, dtype=float)
+    labeled = ~np.isnan(y)
+    positive = labeled & (y == 1)
     alerted = top_k_per_day(day, score, k)
+    amt = np.ones(len(y)) if amount is None else np.abs(np.asarray(amount, dtype=float))
     stake = np.zeros(len(y)) if recovered is None else np.nan_to_num(np.asarray(recovered, dtype=float))
+    hits = int((alerted & positive).sum())
+    reviewed_alerts = int((alerted & labeled).sum())
+    days = len(pd.unique(np.asarray(day)))
+
+    def ratio(num: float, den: float) -> float:
+        return float(num / den) if den else float("nan")
+
     metrics = {
-        "precision_at_k": result.precision,
-        "recall_at_k": result.recall,
-        "amount_recall_at_k": result.amount_recall,
+        "precision_at_k": ratio(hits, reviewed_alerts),
+        "recall_at_k": ratio(hits, positive.sum()),
+        "amount_recall_at_k": ratio(amt[alerted & positive].sum(), amt[positive].sum()),
         "recovered_at_k": float(stake[alerted].sum()),
-        "alerts": float(result.alerts),
-        "hits": float(result.hits),
+        "alerts": float(alerted.sum()),
+        "reviewed_alerts": float(reviewed_alerts),
+        "hits": float(hits),
+        "alerts_per_day": ratio(alerted.sum(), days),
         "k": float(k),
     }
     group_recall: dict[str, float] = {}
@@ -146,10 +168,10 @@ def capacity_evaluation(
                 members.setdefault(group, []).append(i)
         for group, rows in sorted(members.items()):
             idx = np.asarray(rows)
-            positives = y[idx] == 1
-            if positives.any():
-                group_recall[group] = float(alerted[idx][positives].mean())
-    return ModelEvaluation(metrics=metrics, group_recall=group_recall, n_outcomes=len(y))
+            known_misuse = positive[idx]
+            if known_misuse.any():
+                group_recall[group] = float(alerted[idx][known_misuse].mean())
+    return ModelEvaluation(metrics=metrics, group_recall=group_recall, n_outcomes=int(labeled.sum()))
 
 
 @dataclass(frozen=True)
@@ -190,6 +212,9 @@ def promotion_gate(
     if challenger.n_outcomes < gate.min_outcomes:
         return False, [f"only {challenger.n_outcomes} matured outcomes evaluated (< {gate.min_outcomes})"]
     value = challenger.metrics.get(gate.metric, float("nan"))
+    if champion is None and not np.isfinite(value) and gate.min_outcomes == 0:
+        # the first model: nothing to beat, nothing matured to measure, and something must score
+        return True, [f"no champion yet and no {gate.metric} to measure: the first model scores until beaten"]
     if not np.isfinite(value):
         return False, [f"challenger has no {gate.metric}"]
     if champion is None:

@@ -15,6 +15,13 @@ DAGSTER_YAML = """\
 # in-process would keep its pool slot and block every later run.
 telemetry:
   enabled: false
+# All run events in one SQLite file (the default keeps one file per run plus an index, and writes
+# every event twice): a run's bookkeeping costs half the disk syncs.
+event_log_storage:
+  module: dagster._core.storage.event_log
+  class: ConsolidatedSqliteEventLogStorage
+  config:
+    base_dir: {event_log_dir}
 concurrency:
   runs:
     max_concurrent_runs: 1  # the daemon launches one daily run at a time
@@ -32,8 +39,14 @@ class RunOutcome:
 def prepare_dagster_home(paths: Paths) -> None:
     """Point Dagster at $CARDWATCH_HOME/dagster with the project's instance settings."""
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
-    (paths.dagster_home / "dagster.yaml").write_text(DAGSTER_YAML, encoding="utf-8")
+    (paths.dagster_home / "dagster.yaml").write_text(
+        DAGSTER_YAML.format(event_log_dir=paths.dagster_home / "event_log"), encoding="utf-8"
+    )
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
+    # A range run (a backfill) records one planned materialization per partitioned asset for the
+    # whole range instead of one per asset and day (a year: 6 events instead of 2,190). The cost, as
+    # Dagster documents it: if such a run fails, its days show as missing, not failed, in the UI.
+    os.environ["DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"] = "1"
     os.environ["CARDWATCH_HOME"] = str(paths.home)
 
 

@@ -94,9 +94,11 @@ def train(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> DetectionSystem:
 def evaluate(
     con: duckdb.DuckDBPyConnection, system: DetectionSystem, cutoff: datetime, window_days: int, capacity: int
 ) -> ModelEvaluation | None:
-    """Precision and recovered amount at the daily capacity on outcomes matured by ``cutoff``.
+    """Recall, precision and recovered amount at the daily capacity on outcomes matured by ``cutoff``.
 
-    Uses the last ``window_days`` before the label delay, where outcomes have matured.
+    Uses the last ``window_days`` before the label delay, where outcomes have matured. Every
+    transaction of those days is ranked, as it would be in production; only reviewed ones with a
+    matured outcome carry a label, the others are unknown (never counted as clean).
     """
     delay = float(load_parameters("labels")["label_delay_days"])
     end = cutoff - timedelta(days=delay)
@@ -107,11 +109,8 @@ def evaluate(
     outcomes = read_outcomes(con)
     matured = outcomes[pd.to_datetime(outcomes["decided_at"]) + pd.Timedelta(days=delay) <= cutoff]
     labels = matured.groupby("transaction_id")["is_confirmed_misuse"].max()
-    reviewed = features["transaction_id"].isin(labels.index)
-    if reviewed.sum() == 0:
+    if not features["transaction_id"].isin(labels.index).any():
         return None
-    # Only reviewed transactions with matured outcomes are evaluated: unreviewed ones are unknown.
-    features = features[reviewed].reset_index(drop=True)
     hits = read_rule_hits(con, start, end)
     scored = system.score(features, hits)
     # recall per rule group (high-severity groups must not lose recall at promotion)
@@ -288,9 +287,7 @@ def retrain_and_gate(
     if champion_version is not None:
         champion_eval = evaluate(con, registry.load(champion_version), cutoff, window, policy.daily_capacity)
     if challenger_eval is None:
-        challenger_eval = ModelEvaluation(
-            metrics={"precision_at_k": 0.0, "recovered_at_k": 0.0}, n_outcomes=0
-        )
+        challenger_eval = ModelEvaluation(metrics={}, n_outcomes=0)  # nothing matured to measure
     # The first model has nothing to beat and something must score: it becomes champion as it is.
     gate = GateConfig.from_config(min_outcomes=0) if champion_version is None else None
     decision = registry.promote(challenger_eval, champion_eval, gate=gate).to_dict()

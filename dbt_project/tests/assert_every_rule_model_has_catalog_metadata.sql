@@ -6,6 +6,9 @@
     (The checks are in macros/rule_catalog.sql: rule_metadata_problem_rows.)
 -#}
 
+-- reported as a check of the rule catalog, after it is built
+-- depends_on: {{ ref('dim_rules') }}
+
 with
 
 problems as (

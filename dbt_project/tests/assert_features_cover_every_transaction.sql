@@ -3,6 +3,9 @@
     score fewer transactions than were loaded (misuse never scored) or duplicates (double alerts).
 -#}
 
+-- the Dagster asset check this test reports as (it reads several models)
+{{ config(meta={"dagster": {"ref": {"name": "fct_transaction_features"}}}) }}
+
 with
 
 transactions as (

@@ -4,6 +4,9 @@
     reviewers would receive alerts that policy says must only be measured.
 -#}
 
+-- the Dagster asset check this test reports as (it reads several models)
+{{ config(meta={"dagster": {"ref": {"name": "fct_alert_candidates"}}}) }}
+
 with
 
 alert_candidates as (

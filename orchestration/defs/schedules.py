@@ -11,7 +11,6 @@ _config = pipeline_config()
 daily_job = dg.define_asset_job(
     "cardwatch_daily",
     selection=dg.AssetSelection.all(),
-    partitions_def=daily_partitions,
     description="Ingest, rebuild rules and features, score, alert, hand off cases, publish.",
 )
 

@@ -97,6 +97,23 @@ def test_capacity_evaluation_group_recall() -> None:
     assert result.n_outcomes == 10
 
 
+def test_capacity_evaluation_ranks_every_row_and_labels_only_reviewed_ones() -> None:
+    """When about k rows a day were reviewed, ranking only them would make every model tie."""
+    day = np.repeat([1, 2], 4)
+    y = np.array([1, 0, np.nan, np.nan, 1, 0, np.nan, np.nan])  # two reviewed rows a day, k = 2
+    finds_misuse = np.array([0.9, 0.1, 0.5, 0.2, 0.8, 0.1, 0.7, 0.3])
+    finds_nothing = np.array([0.1, 0.9, 0.8, 0.2, 0.1, 0.2, 0.9, 0.8])
+    good = capacity_evaluation(day, finds_misuse, y, k=2)
+    bad = capacity_evaluation(day, finds_nothing, y, k=2)
+    assert good.metrics["recall_at_k"] == pytest.approx(1.0)
+    assert good.metrics["precision_at_k"] == pytest.approx(1.0), "unreviewed alerts are unknown, not clean"
+    assert good.metrics["reviewed_alerts"] == 2 and good.metrics["alerts"] == 4
+    assert bad.metrics["recall_at_k"] == 0.0 and bad.metrics["precision_at_k"] == 0.0
+    assert good.n_outcomes == bad.n_outcomes == 4
+    assert promotion_gate(good, bad, GateConfig(metric="recall_at_k", min_outcomes=4))[0]
+    assert not promotion_gate(bad, good, GateConfig(metric="recall_at_k", min_outcomes=4))[0]
+
+
 def test_register_promote_refuse_accept_rollback(registry_root: Path, trained) -> None:
     first, second, X = trained
     registry = ModelRegistry(registry_root, model_name="cardwatch-hybrid")
