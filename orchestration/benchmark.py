@@ -1,4 +1,7 @@
-"""`cardwatch benchmark build`: time ingest + dbt build on simulated companies and record the figures."""
+"""`cardwatch benchmark build` and `pipeline`: time the build and the daily job on simulated companies.
+
+Both record their figures in their own section of docs/benchmarks.md, with the machine and its load.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from pathlib import Path
 import click
 import psutil
 
-from orchestration.settings import DBT_PROJECT_DIR, PROFILES_DIR, REPO_ROOT
+from orchestration.settings import DBT_PIPELINE_BUILD, DBT_PROJECT_DIR, PROFILES_DIR, REPO_ROOT
 
 BENCHMARKS_MD = REPO_ROOT / "docs" / "benchmarks.md"
 SECTION = "## Build: ingest + dbt build"
@@ -25,6 +28,13 @@ SECTION = "## Build: ingest + dbt build"
 def machine() -> str:
     memory = psutil.virtual_memory().total / 2**30
     return f"{psutil.cpu_count(logical=True)} cores, {memory:.0f} GB, Python {platform.python_version()}, {platform.machine()}"
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
@@ -88,7 +98,7 @@ def bench_size(employees: int, months: int, workdir: Path) -> dict[str, object]:
     ingest_s, ingest_gb, _ = _run_measured([cardwatch, "ingest", "--landing", str(home / "landing")], env)
     target = home / "dbt" / "target"
     build_s, build_gb, out = _run_measured(
-        [dbt, "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR),
+        [dbt, *DBT_PIPELINE_BUILD, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR),
          "--target-path", str(target), "--log-path", str(home / "dbt" / "logs")],
         env,
     )  # fmt: skip
@@ -149,10 +159,10 @@ def render(results: list[dict[str, object]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, path: Path = BENCHMARKS_MD) -> None:
+def write_section(text: str, path: Path = BENCHMARKS_MD, section: str = SECTION) -> None:
     """Replace (or append) this command's section of docs/benchmarks.md, leaving the others."""
     current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(rf"^{re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
     updated = (
         pattern.sub(text + "\n", current) if pattern.search(current) else current.rstrip() + "\n\n" + text
     )
@@ -182,4 +192,93 @@ def build(sizes: str, months: int, workdir: Path | None, write: bool) -> None:
     click.echo(text)
     if write:
         write_section(text)
+        click.echo(f"written to {BENCHMARKS_MD}")
+
+
+PIPELINE_SECTION = "## Pipeline: the year's backfill and a daily run through Dagster"
+
+
+def bench_pipeline(home: Path, employees: int, months: int, warmup_days: int) -> dict[str, object]:
+    """Simulate (unless landed), ingest, backfill all but the last day as one run, then run the last day."""
+    from datetime import date, timedelta
+
+    import duckdb
+
+    env = dict(os.environ, CARDWATCH_HOME=str(home))
+    env.pop("CARDWATCH_WAREHOUSE", None)
+    cardwatch = str(Path(sys.executable).with_name("cardwatch"))
+    steps: dict[str, dict[str, float]] = {}
+
+    def measured(name: str, args: list[str]) -> None:
+        cpu = _children_cpu()
+        load = os.getloadavg()[0]
+        wall, peak, _ = _run_measured(args, env)
+        steps[name] = {"wall_s": wall, "cpu_s": _children_cpu() - cpu, "peak_gb": peak, "load_before": load}
+        click.echo(f"{name}: {wall:.1f} s wall, {steps[name]['cpu_s']:.1f} s CPU, {peak:.2f} GB peak")
+
+    if not any((home / "landing" / "card_transactions").glob("*")):
+        measured("simulate", [cardwatch, "simulate", "--employees", str(employees), "--months", str(months),
+                              "--out", str(home)])  # fmt: skip
+    measured("ingest", [cardwatch, "ingest", "--landing", str(home / "landing")])
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        first, last, transactions = con.execute(
+            "SELECT min(transacted_at)::DATE, max(transacted_at)::DATE, count(*) FROM raw.card_transactions"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    start: date = first + timedelta(days=warmup_days)
+    end: date = last - timedelta(days=1)
+    measured("backfill", [cardwatch, "run", "--backfill", "--start", str(start), "--end", str(end)])
+    measured("daily", [cardwatch, "run", "--date", str(last)])
+    return {"employees": employees, "transactions": transactions, "backfill_days": (end - start).days + 1,
+            "first": str(start), "last": str(last), "steps": steps}  # fmt: skip
+
+
+def render_pipeline(result: dict[str, object]) -> str:
+    steps: dict[str, dict[str, float]] = result["steps"]  # type: ignore[assignment]
+    lines = [
+        PIPELINE_SECTION,
+        "",
+        f"Measured by `cardwatch benchmark pipeline` on {datetime.now():%Y-%m-%d}; machine: {machine()}. "
+        "CPU is the user + system time of the step's processes; the load average (1 min, before the step) "
+        "says how busy the machine was with other work.",
+        f"Company: {result['employees']:,} employees, {result['transactions']:,} card transactions; the backfill "
+        f"covers {result['backfill_days']} days ({result['first']} onwards) as one Dagster run, the daily run the "
+        f"last day ({result['last']}). Targets: backfill under 5 minutes, daily run under 60 s.",
+        "",
+        "| step | wall s | CPU s | peak GB | load before |",
+        "|---|---|---|---|---|",
+    ]
+    for name, figures in steps.items():
+        lines.append(
+            f"| {name} | {figures['wall_s']:.1f} | {figures['cpu_s']:.1f} | {figures['peak_gb']:.2f} | "
+            f"{figures['load_before']:.1f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+@click.command("pipeline")
+@click.option("--employees", default=2000, show_default=True, help="Company size when it must be simulated.")
+@click.option("--months", default=12, show_default=True)
+@click.option(
+    "--warmup-days", default=14, show_default=True, help="Days of history before the first scored day."
+)
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="A state directory to use (its landing files are reused); default a scratch one.",
+)
+@click.option(
+    "--write/--no-write", default=True, show_default=True, help="Record the figures in docs/benchmarks.md."
+)
+def pipeline(employees: int, months: int, warmup_days: int, home: Path | None, write: bool) -> None:
+    """Time the year's backfill and one daily run through Dagster; figures go to docs/benchmarks.md."""
+    with tempfile.TemporaryDirectory(prefix="cardwatch-bench-") as scratch:
+        result = bench_pipeline(home or Path(scratch) / "company", employees, months, warmup_days)
+    text = render_pipeline(result)
+    click.echo(text)
+    if write:
+        write_section(text, section=PIPELINE_SECTION)
         click.echo(f"written to {BENCHMARKS_MD}")

@@ -43,7 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 # Subcommands that live outside their group's module: group name -> ["module:attribute", ...]
 EXTRA_SUBCOMMANDS: dict[str, list[str]] = {
-    "benchmark": ["orchestration.benchmark:build"],
+    "benchmark": ["orchestration.benchmark:build", "orchestration.benchmark:pipeline"],
 }
 
 
