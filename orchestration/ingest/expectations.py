@@ -7,6 +7,7 @@ Every expectation is checked row by row: the rows it flags are quarantined with 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -111,7 +112,7 @@ def failing_rows(source_name: str, frame: pd.DataFrame, now: datetime) -> dict[i
         warnings.simplefilter("ignore")
         result = (
             _batch_definition()
-            .get_batch(batch_parameters={"dataframe": frame})
+            .get_batch(batch_parameters={"dataframe": _for_validation(frame)})
             .validate(suite, expectation_parameters={"now": now}, result_format={"result_format": "COMPLETE"})
         )
     failures: dict[int, list[str]] = {}
@@ -131,6 +132,27 @@ def failing_rows(source_name: str, frame: pd.DataFrame, now: datetime) -> dict[i
             shown = "" if value is None or pd.isna(value) else f" ({_show(value)})"
             failures.setdefault(position, []).append(f"{reason}{shown}")
     return failures
+
+
+def _for_validation(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame in the dtypes Great Expectations compares column-wise instead of cell by cell.
+
+    GE's pandas range check is vectorised only for float/int and nanosecond datetimes; other
+    dtypes (microsecond timestamps, nullable integers) go through a Python call per cell.
+    The values are the same: timestamps outside the nanosecond range stay as they are.
+    """
+    converted = {}
+    for name, column in frame.items():
+        if pd.api.types.is_datetime64_dtype(column.dtype) and not pd.api.types.is_datetime64_ns_dtype(
+            column.dtype
+        ):
+            with contextlib.suppress(OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
+                converted[name] = column.astype("datetime64[ns]")
+        elif isinstance(column.dtype, pd.Int64Dtype):
+            largest = column.abs().max()
+            if pd.isna(largest) or largest < 2**53:
+                converted[name] = column.astype("float64")
+    return frame.assign(**converted) if converted else frame
 
 
 def _show(value: Any) -> str:

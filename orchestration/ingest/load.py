@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from orchestration.contract import META_COLUMNS, Source, load_contract
 from orchestration.ingest.mapping import (
@@ -188,13 +189,14 @@ def _prepare(
             result.status = "already_loaded"
             result.message = "same content already loaded; nothing added"
             return result
-        if raw.is_empty or not raw.records:
+        if raw.is_empty or not raw.row_count:
             result.status = "empty"
             result.message = "empty file" if raw.is_empty else "header only, no rows"
             _write(con, load_id, source, raw.sha256, path, None, [], result, started)
             return result
-        result.rows_read = len(raw.records)
+        result.rows_read = raw.row_count
         shaped = transform(raw, mapping)
+        raw.release()  # the typed frame carries what is still needed; keep memory to one copy
     except (FileError, MappingError) as exc:
         result.status = "rejected"
         result.message = str(exc)
@@ -205,10 +207,9 @@ def _prepare(
 
 def _finish(con: duckdb.DuckDBPyConnection, source: Source, item: _Pending) -> None:
     shaped, result = item.shaped, item.result
-    texts: list[str] = shaped.frame.pop("_raw_text").tolist()
-    shaped.quarantine(_duplicate_keys(con, source, shaped.frame), texts)
+    shaped.quarantine(_duplicate_keys(con, source, shaped.frame))
     if source.name == "card_transactions":
-        shaped.quarantine(_before_hire(con, shaped.frame), texts)
+        shaped.quarantine(_before_hire(con, shaped.frame))
     frame, rejected = shaped.frame, shaped.rejected
     result.rows_accepted = len(frame)
     result.rows_quarantined = sum(1 for r in rejected if r.kind == "quarantined")
@@ -231,16 +232,18 @@ def _duplicate_keys(
     if not source.primary_key or frame.empty:
         return {}
     key = source.primary_key[0]
+    values = frame[key]
+    repeated = values.duplicated(keep="first").to_numpy()
+    firsts = frame.loc[~repeated, [key, "_line"]]
     problems: dict[int, list[str]] = {}
-    first_line: dict[str, int] = {}
-    for position, (value, line) in enumerate(zip(frame[key].tolist(), frame["_line"].tolist(), strict=True)):
-        if value in first_line:
+    if repeated.any():
+        first_line = dict(zip(firsts[key].tolist(), firsts["_line"].tolist(), strict=True))
+        for position in np.flatnonzero(repeated).tolist():
+            value = values.iat[position]
             problems[position] = [
                 f"duplicate {key} {value!r} (first at line {first_line[value]} of this file)"
             ]
-        else:
-            first_line[value] = line
-    keys = pd.DataFrame({"key": list(first_line)})
+    keys = pa.table({"key": pa.array(firsts[key], type=pa.string(), from_pandas=True)})
     con.register("_incoming_keys", keys)
     try:
         earlier = con.execute(
@@ -250,10 +253,11 @@ def _duplicate_keys(
         con.unregister("_incoming_keys")
     if earlier:
         seen = {value: (Path(file).name, line) for value, file, line in earlier}
-        for position, value in enumerate(frame[key].tolist()):
-            if value in seen and position not in problems:
-                file, line = seen[value]
-                problems[position] = [f"duplicate {key} {value!r} (already loaded from {file} line {line})"]
+        hit = values.isin(list(seen)).to_numpy() & ~repeated
+        for position in np.flatnonzero(hit).tolist():
+            value = values.iat[position]
+            file, line = seen[value]
+            problems[position] = [f"duplicate {key} {value!r} (already loaded from {file} line {line})"]
     return problems
 
 

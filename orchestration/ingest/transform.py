@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration.contract import Column
 from orchestration.ingest.expectations import failing_rows
@@ -36,19 +39,20 @@ class Transformed:
     rejected: list[Rejected] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
 
-    def quarantine(self, positions: dict[int, list[str]], texts: list[str]) -> None:
+    def quarantine(self, positions: dict[int, list[str]]) -> None:
         """Move rows (by position in ``frame``) to the quarantine with their reasons."""
         if not positions:
             return
-        lines = self.frame["_line"].to_numpy()
-        for position, reasons in sorted(positions.items()):
-            self.rejected.append(
-                Rejected(int(lines[position]), "quarantined", "; ".join(reasons), texts[position])
-            )
+        order = sorted(positions)
+        lines = self.frame["_line"].iloc[order].tolist()
+        texts = self.frame["_raw_text"].iloc[order].tolist()
+        self.rejected.extend(
+            Rejected(line, "quarantined", "; ".join(positions[p]), text)
+            for p, line, text in zip(order, lines, texts, strict=True)
+        )
         keep = np.ones(len(self.frame), dtype=bool)
-        keep[list(positions)] = False
+        keep[order] = False
         self.frame = self.frame[keep].reset_index(drop=True)
-        texts[:] = [text for text, kept in zip(texts, keep, strict=True) if kept]
 
 
 def _resolve_columns(raw: RawFile, mapping: SourceMapping) -> tuple[dict[str, int], dict[str, int | None]]:
@@ -80,19 +84,35 @@ def _parse_timestamps(values: pd.Series, formats: tuple[str, ...], as_date: bool
     for fmt in formats:
         if not todo.any():
             break
-        parsed = pd.to_datetime(values[todo], format=fmt, errors="coerce")
-        if getattr(parsed.dt, "tz", None) is not None:
-            parsed = parsed.dt.tz_localize(None)
+        parsed = _to_datetime(values[todo], fmt)
         result.loc[parsed.index] = result.loc[parsed.index].fillna(parsed.astype("datetime64[us]"))
         todo = todo & result.isna()
     return result.dt.normalize() if as_date else result
+
+
+def _to_datetime(values: pd.Series, fmt: str) -> pd.Series:
+    """Parse with one format; a UTC offset is dropped, keeping the local wall time."""
+    try:
+        parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+    except ValueError:
+        # Different UTC offsets (or offsets beside naive times) in one column: value by value.
+        return pd.Series([_one_datetime(v, fmt) for v in values], index=values.index, dtype="datetime64[us]")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    return parsed
+
+
+def _one_datetime(value: str, fmt: str) -> pd.Timestamp:
+    parsed = pd.to_datetime(value, format=fmt, errors="coerce")
+    return parsed.tz_localize(None) if parsed is not pd.NaT and parsed.tzinfo is not None else parsed
 
 
 def _type_column(column: Column, values: pd.Series, formats: tuple[str, ...], thousands: str | None):
     """Return (typed series, mask of cells that failed to convert)."""
     filled = values.ne("")
     if column.type == "varchar":
-        return values.where(filled, None).astype(object), pd.Series(False, index=values.index)
+        # Kept in pandas' Arrow-backed string dtype (missing = NaN): far smaller than Python objects.
+        return values.where(filled), pd.Series(False, index=values.index)
     if column.type in ("timestamp", "date"):
         defaults = DEFAULT_DATE_FORMATS if column.type == "date" else DEFAULT_TIMESTAMP_FORMATS
         typed = _parse_timestamps(values, formats or defaults, as_date=column.type == "date")
@@ -118,92 +138,117 @@ def _type_column(column: Column, values: pd.Series, formats: tuple[str, ...], th
     raise ValueError(column.type)
 
 
+def _cells_by_column(raw: RawFile, rejected: list[Rejected]) -> tuple[list[pa.Array], list[int]]:
+    """Records as stripped cells by column, and the record indexes they come from.
+
+    Unreadable records and records with the wrong number of fields go to ``rejected``.
+    """
+    width = len(raw.header)
+    if raw.columns is not None:
+        return raw.columns, list(range(raw.row_count))
+    last_named = max((i for i, name in enumerate(raw.header) if name.strip()), default=-1)
+    rows = raw.cells
+    kept: list[int] | range = range(len(rows))
+    odd = [i for i, n in enumerate(map(_width, rows)) if n != width]
+    if odd:
+        rows = list(rows)
+        dropped = set()
+        for i in odd:
+            cells = rows[i]
+            if cells is None:
+                problem = raw.problems.get(i) or "unreadable"
+                rejected.append(Rejected(raw.lines[i], "quarantined", problem, raw.texts[i]))
+                dropped.add(i)
+            # Trailing unnamed columns may be missing or empty; anything else is a broken row.
+            elif len(cells) > width and not any(c.strip() for c in cells[width:]):
+                rows[i] = cells[:width]
+            elif last_named < len(cells) < width:
+                rows[i] = cells + [""] * (width - len(cells))
+            else:
+                reason = f"has {len(cells)} fields, the header has {width}"
+                rejected.append(Rejected(raw.lines[i], "quarantined", reason, raw.texts[i]))
+                dropped.add(i)
+        if dropped:
+            kept = [i for i in kept if i not in dropped]
+            rows = [rows[i] for i in kept]
+    if not rows:
+        return [pa.array([], type=pa.string()) for _ in range(width)], []
+    columns = [pa.array(list(map(str.strip, column)), type=pa.string()) for column in zip(*rows, strict=True)]
+    return columns, list(kept)
+
+
+def _width(cells: list[str] | None) -> int:
+    return -1 if cells is None else len(cells)
+
+
+def _strings(values: list[str] | pa.Array) -> pd.Series:
+    if not isinstance(values, pa.Array):
+        values = pa.array(values, type=pa.string())
+    return pd.Series(values, dtype="str")
+
+
 def transform(raw: RawFile, mapping: SourceMapping) -> Transformed:
     """Map and type a file's records to its source's contract (expectations come after)."""
     header_positions, column_sources = _resolve_columns(raw, mapping)
     rejected: list[Rejected] = []
-    named = [i for i, name in enumerate(raw.header) if name.strip()]
     width = len(raw.header)
-    last_named = max(named, default=-1)
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    texts: list[str] = []
-    for record in raw.records:
-        if record.cells is None:
-            rejected.append(Rejected(record.line, "quarantined", record.problem or "unreadable", record.text))
-            continue
-        cells = record.cells
-        if len(cells) != width:
-            # Trailing unnamed columns may be missing or empty; anything else is a broken row.
-            if len(cells) > width and not any(c.strip() for c in cells[width:]):
-                cells = cells[:width]
-            elif last_named < len(cells) < width:
-                cells = cells + [""] * (width - len(cells))
-            else:
-                rejected.append(
-                    Rejected(
-                        record.line,
-                        "quarantined",
-                        f"has {len(cells)} fields, the header has {width}",
-                        record.text,
-                    )
-                )
-                continue
-        rows.append([c.strip() for c in cells])
-        lines.append(record.line)
-        texts.append(record.text)
+    columns, kept = _cells_by_column(raw, rejected)
+    size = len(kept)
+    lines = [raw.lines[i] for i in kept] if size != raw.row_count else raw.lines
+    texts = [raw.texts[i] for i in kept] if size != raw.row_count else raw.texts  # list unless Arrow
+    cells: dict[int, pd.Series] = {}
 
-    cells_frame = (
-        pd.DataFrame(rows, columns=range(width), dtype=object)
-        if rows
-        else pd.DataFrame(columns=range(width), dtype=object)
-    )
+    def cell_column(position: int) -> pd.Series:
+        if position not in cells:
+            cells[position] = _strings(columns[position])
+        return cells[position]
+
     mapped: dict[str, pd.Series] = {}
     stem = raw.path.name.split(".")[0]
     for column in mapping.source.columns:
         rule = mapping.rule_for(column.name)
         position = column_sources[column.name]
         if position is not None:
-            series = cells_frame[position].astype(str)
+            series = cell_column(position)
         elif rule.template is not None:
-            series = _render_template(rule.template, cells_frame, header_positions, lines, stem, raw)
+            series = _render_template(rule.template, cell_column, size, header_positions, lines, stem, raw)
         elif rule.constant is not None:
-            series = pd.Series([rule.constant] * len(cells_frame), dtype=object)
+            series = pd.Series([rule.constant] * size, dtype="str")
         else:
-            series = pd.Series([""] * len(cells_frame), dtype=object)
+            series = pd.Series([""] * size, dtype="str")
         if rule.values:
-            series = series.map(lambda v, m=rule.values: m.get(v, v))
-        mapped[column.name] = series.astype(object)
+            series = series.map(lambda v, m=rule.values: m.get(v, v)).astype(str)
+        mapped[column.name] = series
     misaligned = _repair_misaligned(mapped, mapping)
     frame = pd.DataFrame(mapped)
-    frame["_line"] = pd.Series(lines, dtype="int64")
+    frame["_line"] = np.asarray(lines, dtype="int64")
 
     used = {p for p in column_sources.values() if p is not None}
     extra = [(i, raw.header[i]) for i in range(width) if i not in used and raw.header[i].strip()]
-    if (extra or misaligned) and rows:
-        kept = (
-            {name: row[i] for i, name in extra if row[i]} | misaligned.get(n, {})
-            for n, row in enumerate(rows)
-        )
-        frame["_extra"] = [json.dumps(values, ensure_ascii=False) if values else None for values in kept]
+    if (extra or misaligned) and size:
+        frame["_extra"] = _extra_json(extra, columns, misaligned, size)
     else:
         frame["_extra"] = None
+    frame["_raw_text"] = _strings(texts)
     result = Transformed(frame=frame, rejected=rejected, extra_columns=[name for _, name in extra])
 
     # Rows the mapping sets aside on purpose (e.g. subtotals), each with the mapping's reason.
-    set_aside: dict[int, str] = {}
+    set_aside = np.zeros(size, dtype=bool)
+    reasons = np.empty(size, dtype=object)
     for rule in mapping.set_aside:
         values = frame[rule.column].astype(str)
         hit = values.eq("") if rule.is_empty else values.str.contains(rule.matches or "", regex=True)
-        for position in np.flatnonzero(hit.to_numpy()):
-            set_aside.setdefault(int(position), rule.reason)
-    if set_aside:
-        for position, reason in sorted(set_aside.items()):
-            result.rejected.append(Rejected(lines[position], "set_aside", reason, texts[position]))
-        keep = np.ones(len(frame), dtype=bool)
-        keep[list(set_aside)] = False
-        result.frame = frame[keep].reset_index(drop=True)
-        texts = [t for t, k in zip(texts, keep, strict=True) if k]
+        hit = hit.fillna(False).to_numpy(dtype=bool) & ~set_aside
+        reasons[hit] = rule.reason
+        set_aside |= hit
+    if set_aside.any():
+        positions = np.flatnonzero(set_aside).tolist()
+        aside_texts = frame["_raw_text"].iloc[positions].tolist()
+        result.rejected.extend(
+            Rejected(lines[p], "set_aside", reasons[p], text)
+            for p, text in zip(positions, aside_texts, strict=True)
+        )
+        result.frame = frame[~set_aside].reset_index(drop=True)
 
     # Types, defaults and conversions.
     problems: dict[int, list[str]] = {}
@@ -217,8 +262,8 @@ def transform(raw: RawFile, mapping: SourceMapping) -> Transformed:
         if default is not None:
             values = values.where(values.ne(""), str(default))
         series, bad = _type_column(column, values, rule.formats, rule.thousands)
-        for position in np.flatnonzero(bad.to_numpy()):
-            problems.setdefault(int(position), []).append(
+        for position in np.flatnonzero(bad.to_numpy()).tolist():
+            problems.setdefault(position, []).append(
                 f"{column.name}: {values.iat[position]!r} is not a valid {column.type}"
             )
         typed[column.name] = series
@@ -228,9 +273,54 @@ def transform(raw: RawFile, mapping: SourceMapping) -> Transformed:
             typed[column.name] = typed[column.name].where(~(typed["amount"] < 0), rule.negative_amount)
     for name, series in typed.items():
         result.frame[name] = series.reset_index(drop=True)
-    result.quarantine(problems, texts)
-    result.frame["_raw_text"] = texts
+    result.quarantine(problems)
     return result
+
+
+def _extra_json(
+    extra: list[tuple[int, str]],
+    columns: list[pa.Array],
+    misaligned: dict[int, dict[str, str]],
+    size: int,
+) -> pd.Series:
+    """``_extra`` per row: the non-empty cells of unknown columns (and a misaligned row's original
+    cells) as a JSON object, as ``json.dumps(..., ensure_ascii=False)`` writes it; None if empty."""
+    names = [name for _, name in extra]
+    if len(set(names)) != len(names) or any(name.startswith("_misaligned_") for name in names):
+        # Repeated header names: a dict keeps the first position and the last value; do it per row.
+        cells = [(name, columns[i].to_pylist()) for i, name in extra]
+        out = []
+        for n in range(size):
+            values = {name: column[n] for name, column in cells if column[n]} | misaligned.get(n, {})
+            out.append(json.dumps(values, ensure_ascii=False) if values else None)
+        return pd.Series(out, dtype=object)
+    body = None
+    for i, name in extra:
+        values = columns[i]
+        quoted = pc.binary_join_element_wise('"', values, '"', "")
+        special = pc.match_substring_regex(values, r'["\\\x00-\x1f]')
+        if pc.any(special).as_py():
+            fixed = quoted.to_pylist()
+            for n in np.flatnonzero(special.to_numpy(zero_copy_only=False)).tolist():
+                fixed[n] = json.dumps(values[n].as_py(), ensure_ascii=False)
+            quoted = pa.array(fixed, type=pa.string())
+        key = json.dumps(name, ensure_ascii=False) + ": "
+        piece = pc.if_else(pc.equal(values, ""), None, pc.binary_join_element_wise(key, quoted, ""))
+        # (no null_handling="skip" here: it drops rows whose values are all null)
+        body = (
+            piece
+            if body is None
+            else pc.coalesce(pc.binary_join_element_wise(body, piece, ", "), body, piece)
+        )
+    if body is None:
+        out = pd.Series([None] * size, dtype=object)
+    else:
+        out = pd.Series(pc.binary_join_element_wise("{", body, "}", ""), dtype="str")
+    for n, kept in misaligned.items():
+        current = out.iat[n]
+        values = (json.loads(current) if isinstance(current, str) else {}) | kept
+        out.iat[n] = json.dumps(values, ensure_ascii=False) if values else None
+    return out
 
 
 def apply_expectations(source_name: str, batches: list[Transformed], now: datetime) -> None:
@@ -241,15 +331,14 @@ def apply_expectations(source_name: str, batches: list[Transformed], now: dateti
     batches = [b for b in batches if not b.frame.empty]
     if not batches:
         return
-    combined = pd.concat([b.frame for b in batches], ignore_index=True)
+    columns = [c for c in batches[0].frame.columns if not c.startswith("_")]
+    combined = pd.concat([b.frame[columns] for b in batches], ignore_index=True)
     failures = failing_rows(source_name, combined, now)
     offset = 0
     for batch in batches:
         size = len(batch.frame)
         mine = {p - offset: reasons for p, reasons in failures.items() if offset <= p < offset + size}
-        texts = batch.frame["_raw_text"].tolist()
-        batch.quarantine(mine, texts)
-        batch.frame["_raw_text"] = texts
+        batch.quarantine(mine)
         offset += size
 
 
@@ -272,7 +361,8 @@ _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 
 def _render_template(
     template: str,
-    cells: pd.DataFrame,
+    cell_column: Callable[[int], pd.Series],
+    size: int,
     header_positions: dict[str, int],
     lines: list[int],
     stem: str,
@@ -291,14 +381,14 @@ def _render_template(
         elif name == "_file_stem":
             parts.append(stem)
         elif normalize_header(name) in header_positions:
-            parts.append(cells[header_positions[normalize_header(name)]].astype(str))
+            parts.append(cell_column(header_positions[normalize_header(name)]))
         else:
             raise FileError(
                 f"{raw.path}: template field {{{name}}} is neither a column nor _file/_file_stem/_line"
             )
         cursor = match.end()
     parts.append(template[cursor:])
-    result = pd.Series([""] * len(cells), dtype=object)
+    result = pd.Series([""] * size, dtype="str")
     for part in parts:
         result = result + part
     return result

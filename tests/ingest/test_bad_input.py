@@ -221,3 +221,20 @@ def test_cli_prints_one_line_error_and_exit_status(tmp_path: Path, home: Path) -
     )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "Reconciliation" in ok.stdout
+
+
+def test_mixed_utc_offsets_in_one_column_load_at_their_wall_time(tmp_path: Path) -> None:
+    lines = [
+        HEADER,
+        row("plus9", when="2025-03-02T10:00:00+09:00"),
+        row("naive", when="2025-03-02 11:00:00"),
+        row("plus1", when="2025-03-02T12:00:00+01:00"),
+        row("bad", when="2025-03-02T25:00:00+01:00"),
+    ]
+    write(tmp_path / "landing", "card_transactions", "a.csv", "\n".join(lines) + "\n")
+    report, con = run(tmp_path)
+    hours = "SELECT transaction_id, strftime(transacted_at, '%H') FROM raw.card_transactions"
+    times = dict(con.execute(hours).fetchall())
+    assert times == {"plus9": "10", "naive": "11", "plus1": "12"}
+    assert "transacted_at" in quarantine(con)[5]
+    assert report.files[0].rows_read == 4
