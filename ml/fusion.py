@@ -326,7 +326,7 @@ class HybridModel(BaseEstimator):
             out.append(parts[:n])
         return out
 
-    def score_frame(self, X: Any, ids: Any = None) -> pd.DataFrame:
+    def score_frame(self, X: Any, ids: Any = None, explain: bool = True) -> pd.DataFrame:
         """Score, tie-break, mode and reasons per row, ready for `ml.policy.decide_alerts`.
 
         Parameters
@@ -335,6 +335,8 @@ class HybridModel(BaseEstimator):
             Stacking features.
         ids : array-like, optional
             Transaction ids (a ``transaction_id`` column is added when given).
+        explain : bool, default True
+            Compute the reasons; when False every row gets an empty list.
         """
         frame = as_frame(X)
         out = pd.DataFrame(index=frame.index)
@@ -344,7 +346,7 @@ class HybridModel(BaseEstimator):
         out["probability"] = out["score"] if self.mode_ == STACKED else np.nan
         out["tiebreak"] = self.tiebreak(frame)
         out["score_mode"] = self.mode_
-        out["reasons"] = self.explain(frame)
+        out["reasons"] = self.explain(frame) if explain else [[] for _ in range(len(frame))]
         return out
 
 

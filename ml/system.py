@@ -74,14 +74,20 @@ class DetectionSystem:
         }
         return stacking_features(inputs, rule_hits, scores, rule_ids=self.rule_ids)
 
-    def score(self, features: pd.DataFrame, rule_hits: pd.DataFrame | None) -> pd.DataFrame:
-        """One row per transaction: score, probability, component scores, mode and reasons."""
+    def score(
+        self, features: pd.DataFrame, rule_hits: pd.DataFrame | None, *, explain: bool = True
+    ) -> pd.DataFrame:
+        """One row per transaction: score, probability, component scores, mode and reasons.
+
+        ``explain=False`` leaves ``reasons`` empty (evaluations need the ranking only, and the
+        per-row contributions cost more than the scores).
+        """
         stacked = self.stack(features, rule_hits)
         for column in self.hybrid.feature_names:
             if column not in stacked:
                 stacked[column] = 0
         scored = self.hybrid.model.score_frame(
-            stacked[self.hybrid.feature_names], ids=stacked["transaction_id"]
+            stacked[self.hybrid.feature_names], ids=stacked["transaction_id"], explain=explain
         )
         anomaly = [c for c in stacked.columns if c.startswith("anomaly__")]
         ranks = (
@@ -107,6 +113,7 @@ def train_system(
     detectors: list[str] | None = None,
     max_detector_rows: int | None = None,
     random_state: int = 0,
+    label_delay_days: float | None = None,
 ) -> DetectionSystem:
     """Fit detectors and the hybrid on transactions before ``cutoff`` and outcomes matured by then.
 
@@ -121,6 +128,9 @@ def train_system(
         Detector names (default ``ml/config/system.yml``).
     max_detector_rows : int, optional
         Fit detectors on a seeded sample of at most this many rows (their cost grows with rows).
+    label_delay_days : float, optional
+        Days a decision must be old at the cut-off to count as a label (default
+        ``ml/config/labels.yml``); a backtest passes its own.
     """
     params = load_parameters("system")
     names = detectors or list(params["detectors"])
@@ -142,7 +152,13 @@ def train_system(
     rule_ids = sorted(known_hits["rule_id"].dropna().unique())
     system = DetectionSystem(fitted, columns, None, rule_ids, categories)  # type: ignore[arg-type]
     stacked = system.stack(known, known_hits)
-    training = build_training_set(known[["transaction_id", "transacted_at"]], outcomes, cutoff, alerts)
+    training = build_training_set(
+        known[["transaction_id", "transacted_at"]],
+        outcomes,
+        cutoff,
+        alerts,
+        label_delay_days=label_delay_days,
+    )
     system.hybrid = train_hybrid(stacked, training)
     system.summary = {**system.hybrid.summary, "detectors": names, "detector_rows": len(sample)}
     return system

@@ -112,7 +112,7 @@ def evaluate(
     if not features["transaction_id"].isin(labels.index).any():
         return None
     hits = read_rule_hits(con, start, end)
-    scored = system.score(features, hits)
+    scored = system.score(features, hits, explain=False)
     # recall per rule group (high-severity groups must not lose recall at promotion)
     groups = hits.groupby("transaction_id")["rule_id"].agg(lambda ids: ",".join(sorted(set(ids))))
     recovered = matured.groupby("transaction_id")["recovered_amount"].sum().astype(float)
