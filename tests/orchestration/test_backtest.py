@@ -1,0 +1,239 @@
+"""`cardwatch backtest` on a small simulated company: outputs, the cut-off, external-shaped data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from ml.backtest import SYSTEMS
+from orchestration.backtest import (
+    ID_COLUMNS,
+    BacktestError,
+    Window,
+    backtest,
+    known_positive_mask,
+    outcomes_known_at,
+    run_backtest,
+    train_systems,
+)
+from orchestration.scoring import read_features, read_rule_hits
+
+# The conftest company: 80 employees, January and February 2025.
+WINDOW = Window(
+    train_end=date(2025, 1, 31), test_start=date(2025, 2, 1), test_end=date(2025, 2, 28), label_delay_days=7
+)
+CUTOFF = WINDOW.cutoff
+
+
+@pytest.fixture(scope="module")
+def full_run(landed_company: Path, tmp_path_factory: pytest.TempPathFactory):
+    """One backtest on every landing source, with the truth, keeping its scratch warehouse."""
+    root = tmp_path_factory.mktemp("backtest")
+    return run_backtest(
+        landed_company / "landing",
+        WINDOW,
+        root / "out",
+        budget=5,
+        truth=landed_company / "truth",
+        work=root / "work",
+    )
+
+
+def february_transactions(landing: Path) -> set[str]:
+    frames = [pd.read_csv(f, dtype=str) for f in sorted((landing / "card_transactions").glob("*.csv"))]
+    tx = pd.concat(frames)
+    at = pd.to_datetime(tx["transacted_at"])
+    return set(tx.loc[(at >= "2025-02-01") & (at < "2025-03-01"), "transaction_id"])
+
+
+@pytest.mark.slow
+def test_scores_every_test_transaction_with_six_systems(full_run, landed_company: Path) -> None:
+    scores = pd.read_parquet(full_run.scores)
+    assert list(scores.columns) == [*ID_COLUMNS, *SYSTEMS]
+    assert set(scores["transaction_id"]) == february_transactions(landed_company / "landing")
+    assert scores["transaction_id"].is_unique
+    assert scores[["legacy_rules", "legacy_tree", "rules", "unsupervised", "hybrid"]].notna().all().all()
+    assert (scores["legacy_rules"] > 0).any() and (scores["legacy_tree"] > 0).any()
+    # two months of 80 employees leave too few matured labels for the trees: said, not faked
+    assert scores["supervised"].isna().all()
+    assert "not trained" in full_run.metrics["notes"]["supervised"]
+
+
+@pytest.mark.slow
+def test_metrics_per_system_and_against_the_legacy_volume(full_run) -> None:
+    metrics = json.loads(full_run.metrics_json.read_text(encoding="utf-8"))
+    evaluation = metrics["evaluation"]
+    assert evaluation["budget"] == 5 and evaluation["not_in_truth"] == 0 and evaluation["misuse"] > 0
+    for name in SYSTEMS:
+        system = evaluation["systems"][name]
+        if name == "supervised":
+            assert system == {"available": False}
+            continue
+        assert 0 <= system["roc_auc"] <= 1 and 0 <= system["average_precision"] <= 1
+        assert 0 <= system["employee_precision_at_k"] <= 1
+        assert system["alerts_per_day_at_k"] <= 5
+        for key in ("precision_at_k", "recall_at_k", "amount_precision_at_k", "amount_recall_at_k"):
+            assert 0 <= system[key] <= 1, (name, key)
+    legacy = evaluation["legacy"]
+    combined = legacy["as_alerted"]["legacy_combined"]
+    assert legacy["volume_k"] == max(1, round(combined["alerts"] / evaluation["days"]))
+    assert set(legacy["at_legacy_volume"]) == {"rules", "unsupervised", "hybrid", "perfect_ranking"}
+    assert set(legacy["target"]) >= {"amount_caught_ratio", "precision_ratio", "holds"}
+    assert metrics["training"]["cutoff"] == CUTOFF.isoformat()
+    text = full_run.markdown.read_text(encoding="utf-8")
+    assert all(f"| {name} |" in text for name in SYSTEMS)
+
+
+def test_outcomes_known_at_the_cutoff_hide_later_cases_and_decisions() -> None:
+    outcomes = pd.DataFrame(
+        {
+            "transaction_id": ["a", "b", "c"],
+            "alerted_by": ["legacy_rule:night"] * 3,
+            "opened_at": pd.to_datetime(["2025-01-10", "2025-01-20", "2025-02-03"]),
+            "explanation_received_at": pd.to_datetime(["2025-01-12", "2025-02-02", None]),
+            "decided_at": pd.to_datetime(["2025-01-15", "2025-02-05", "2025-02-06"]),
+            "decision": ["confirmed", "confirmed", "confirmed"],
+            "recovered_amount": [10.0, 20.0, 30.0],
+        }
+    )
+    known = outcomes_known_at(outcomes, CUTOFF).set_index("transaction_id")
+    assert list(known.index) == ["a", "b"]  # c was opened after the cut-off
+    assert known.loc["a", "decision"] == "confirmed"
+    assert pd.isna(known.loc["b", "decision"]) and pd.isna(known.loc["b", "decided_at"])
+    assert pd.isna(known.loc["b", "recovered_amount"]) and pd.isna(known.loc["b", "explanation_received_at"])
+
+
+@pytest.mark.slow
+def test_nothing_after_the_cutoff_changes_the_trained_systems(full_run, tmp_path: Path) -> None:
+    """Rewrite history after the cut-off (outcomes, new cases, alerts, transactions): same model."""
+    original = full_run.work / "warehouse.duckdb"
+    changed = tmp_path / "changed.duckdb"
+    shutil.copy(original, changed)
+    con = duckdb.connect(str(changed))
+    try:
+        flipped = con.execute(
+            "UPDATE raw.case_outcomes SET decision = CASE WHEN decision = 'cleared' THEN 'confirmed' "
+            "ELSE 'cleared' END WHERE decided_at >= ? RETURNING 1",
+            [CUTOFF],
+        ).fetchall()
+        assert flipped, "the company has no decision after the cut-off to change"
+        con.execute(
+            "INSERT INTO raw.case_outcomes BY NAME SELECT transaction_id, 'random_audit' AS alerted_by, "
+            "?::TIMESTAMP + INTERVAL 1 DAY AS opened_at, ?::TIMESTAMP + INTERVAL 2 DAY AS decided_at, "
+            "'confirmed' AS decision FROM raw.card_transactions WHERE transacted_at < ? USING SAMPLE 50 ROWS",
+            [CUTOFF, CUTOFF, CUTOFF],
+        )
+        con.execute("DELETE FROM raw.legacy_alerts WHERE alerted_at >= ?", [CUTOFF])
+        con.execute(
+            "UPDATE features.fct_transaction_features SET amount = amount * 7, amount_robust_z_own = 50 "
+            "WHERE transacted_at >= ?",
+            [CUTOFF],
+        )
+        con.execute("DELETE FROM marts.fct_rule_hits WHERE transacted_at >= ?", [CUTOFF])
+        retrained = train_systems(con, WINDOW)
+    finally:
+        con.close()
+
+    con = duckdb.connect(str(original), read_only=True)
+    try:
+        start, end = WINDOW.test_from, WINDOW.test_until
+        features, hits = read_features(con, start, end), read_rule_hits(con, start, end)
+        train_features = read_features(con, None, CUTOFF)
+    finally:
+        con.close()
+    before = full_run.systems.detection.score(features, hits)
+    after = retrained.detection.score(features, hits)
+    for column in ("score", "score_unsupervised", "score_rules", "score_mode"):
+        pd.testing.assert_series_equal(before[column], after[column])
+    assert retrained.training == full_run.systems.training
+    # and the training rows are exactly the transactions before the cut-off
+    assert set(retrained.detection.hybrid.train_ids) == set(train_features["transaction_id"])
+    assert pd.to_datetime(train_features["transacted_at"]).max() < pd.Timestamp(CUTOFF)
+
+
+@pytest.mark.slow
+def test_runs_on_card_transactions_and_case_outcomes_alone(landed_company: Path, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    for source in ("card_transactions", "case_outcomes"):
+        shutil.copytree(landed_company / "landing" / source, landing / source)
+    out = tmp_path / "out"
+    result = run_backtest(
+        landing, WINDOW, out, budget=5, truth=landed_company / "truth" / "transactions.parquet"
+    )
+    scores = pd.read_parquet(result.scores)
+    assert list(scores.columns) == [*ID_COLUMNS, *SYSTEMS]
+    assert set(scores["transaction_id"]) == february_transactions(landed_company / "landing")
+    assert scores["legacy_rules"].isna().all() and scores["legacy_tree"].isna().all()
+    assert np.isfinite(scores["hybrid"]).all() and np.isfinite(scores["rules"]).all()
+    evaluation = result.metrics["evaluation"]
+    assert evaluation["systems"]["legacy_rules"] == {"available": False}
+    assert "legacy" not in evaluation
+    assert "legacy_alerts" in result.metrics["notes"]["legacy_rules"]
+    assert evaluation["systems"]["hybrid"]["available"]
+    assert sorted(p.name for p in out.iterdir()) == ["metrics.json", "metrics.md", "scores.parquet"]
+
+
+@pytest.mark.slow
+def test_known_positives_are_cardholders_with_a_matured_confirmed_case(
+    full_run, landed_company: Path
+) -> None:
+    scores = pd.read_parquet(full_run.scores)
+    con = duckdb.connect(str(full_run.work / "warehouse.duckdb"), read_only=True)
+    try:
+        mask = known_positive_mask(con, scores, WINDOW)
+    finally:
+        con.close()
+    landing = landed_company / "landing"
+    cases = pd.concat(pd.read_csv(f) for f in sorted((landing / "case_outcomes").glob("*.csv")))
+    tx = pd.concat(pd.read_csv(f, dtype=str) for f in sorted((landing / "card_transactions").glob("*.csv")))
+    confirmed = cases[cases["decision"].isin(["confirmed", "partial"])].astype({"transaction_id": str})
+    confirmed = confirmed.merge(tx[["transaction_id", "employee_id"]], on="transaction_id")
+    known_from = confirmed.groupby("employee_id")["decided_at"].min().map(pd.Timestamp) + pd.Timedelta(days=7)
+    expected = scores["employee_id"].map(known_from) <= scores["transacted_at"].dt.normalize()
+    assert mask.any() and (mask == expected.to_numpy()).all()
+
+
+def test_work_folder_with_a_foreign_warehouse_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "landing" / "card_transactions").mkdir(parents=True)
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "warehouse.duckdb").write_bytes(b"not ours")
+    with pytest.raises(BacktestError, match="did not build"):
+        run_backtest(tmp_path / "landing", WINDOW, tmp_path / "out", work=tmp_path / "home")
+    assert (tmp_path / "home" / "warehouse.duckdb").read_bytes() == b"not ours"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--train-end", "2025-13-01"], "--train-end: '2025-13-01' is not a date"),
+        (["--test-start", "2025-01-15"], "must be after --train-end"),
+        (["--landing", "{tmp}/nowhere"], "no card_transactions folder"),
+    ],
+)
+def test_bad_arguments_fail_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    (tmp_path / "landing" / "card_transactions").mkdir(parents=True)
+    options = {
+        "--landing": str(tmp_path / "landing"),
+        "--train-end": "2025-01-31",
+        "--label-delay-days": "7",
+        "--test-start": "2025-02-01",
+        "--test-end": "2025-02-28",
+        "--out": str(tmp_path / "out"),
+    }
+    options.update(dict(zip(args[::2], (a.format(tmp=tmp_path) for a in args[1::2]), strict=True)))
+    result = CliRunner().invoke(backtest, [item for pair in options.items() for item in pair])
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and message in result.output, result.output
+
+
+def test_window_cutoff_is_the_midnight_after_training() -> None:
+    assert WINDOW.cutoff == datetime(2025, 2, 1)
+    assert WINDOW.test_until == datetime(2025, 3, 1)
