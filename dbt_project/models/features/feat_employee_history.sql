@@ -3,8 +3,9 @@
     robust z-scores of the amount against the holder's and the department x grade peers' recent payments,
     the share of weekend, night and holiday spend, and days since the previous transaction.
     Point in time: every window ends strictly before the transaction's timestamp; the peer reference is taken
-    as of the start of the transaction's day (the peers' payments on the previous history_days days), which keeps
-    it cheap on millions of rows.
+    as of the start of the transaction's period (var peer_reference_grain, a month by default: the peers' payments
+    on the history_days days before it). A daily reference would join every day to 90 days of its peers' payments
+    (tens of millions of rows at 2,000 cardholders) for a baseline that barely moves from one day to the next.
 -#}
 
 {%- set history_days = var('feature_history_days') %}
@@ -134,12 +135,12 @@ windowed as (
 
 ),
 
-peer_days as (
+peer_periods as (
 
     select distinct
         department,
         grade,
-        transacted_date
+        {{ dbt.date_trunc(var('peer_reference_grain'), 'transacted_date') }} as period_start
 
     from transactions
     where department is not null and grade is not null
@@ -149,18 +150,18 @@ peer_days as (
 peer_history as (
 
     select
-        peer_days.department,
-        peer_days.grade,
-        peer_days.transacted_date,
+        peer_periods.department,
+        peer_periods.grade,
+        peer_periods.period_start,
         transactions.amount
 
-    from peer_days
+    from peer_periods
     inner join transactions
         on
-            peer_days.department = transactions.department
-            and peer_days.grade = transactions.grade
-            and peer_days.transacted_date > transactions.transacted_date
-            and {{ dbt.dateadd('day', -history_days, 'peer_days.transacted_date') }} <= transactions.transacted_date
+            peer_periods.department = transactions.department
+            and peer_periods.grade = transactions.grade
+            and peer_periods.period_start > transactions.transacted_date
+            and {{ dbt.dateadd('day', -history_days, 'peer_periods.period_start') }} <= transactions.transacted_date
     where transactions.is_purchase
 
 ),
@@ -170,13 +171,13 @@ peer_reference as (
     select
         department,
         grade,
-        transacted_date,
+        period_start,
         count(*) as peer_history_count,
         {{ median('amount') }} as peer_median_amount,
         {{ mad('amount') }} as peer_mad_amount
 
     from peer_history
-    group by department, grade, transacted_date
+    group by department, grade, period_start
 
 ),
 
@@ -193,7 +194,8 @@ peer_windowed as (
         on
             transactions.department = peer_reference.department
             and transactions.grade = peer_reference.grade
-            and transactions.transacted_date = peer_reference.transacted_date
+            and {{ dbt.date_trunc(var('peer_reference_grain'), 'transactions.transacted_date') }}
+            = peer_reference.period_start
 
 ),
 
