@@ -367,7 +367,8 @@ def retrain_reason(
     """Why a challenger should be trained before scoring ``day`` (None: no need), and the drift seen.
 
     Scheduled: the latest training (promoted or not) is ``every_days`` old. Drift: the pooled PSI
-    of a drift feature exceeds ``psi_threshold``, at most once per drift window.
+    of a drift feature, against the latest training's last ``every_days`` of data (promoted or
+    not), exceeds ``psi_threshold``, at most once per drift window.
     """
     version = registry.alias_version("champion")
     champion_cut = training_cutoff(con, version) if version is not None else None
@@ -377,7 +378,12 @@ def retrain_reason(
     age = (day - last.date()).days
     if age >= int(settings["every_days"]):
         return f"scheduled: last training {age} days ago", pd.DataFrame()
+    # Monitoring shows drift against the champion's data (the model in use); the trigger compares
+    # with the latest training's: once a challenger was trained on the drifted data (promoted or
+    # not), only new drift trains another before the schedule does.
     daily, pooled = drift_check(con, champion_cut, day, settings)
+    if last != champion_cut:
+        _, pooled = drift_check(con, last, day, settings)
     if (
         age >= int(settings["drift_window_days"])
         and not pooled.empty
