@@ -38,25 +38,29 @@ def _children_cpu() -> float:
 
 
 def _run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Run a command; return wall seconds, peak resident memory (GB, the process tree) and stdout."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    peak = 0
-    parent = psutil.Process(proc.pid)
-    output: list[str] = []
-    while proc.poll() is None:
-        try:
-            tree = [parent, *parent.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(0.2)
-    output.append(proc.stdout.read() if proc.stdout else "")
+    """Run a command; return wall seconds, peak resident memory (GB, the process tree) and its output.
+
+    The output goes to a temporary file, not a pipe: a pipe read only at the end fills up and blocks
+    a talkative command (a Dagster backfill logs far more than a pipe holds).
+    """
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as log:
+        started = time.perf_counter()
+        proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+        peak = 0
+        parent = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            try:
+                tree = [parent, *parent.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+            time.sleep(0.2)
+        wall = time.perf_counter() - started
+        log.seek(0)
+        output = log.read()
     if proc.returncode != 0:
-        raise click.ClickException(
-            f"{' '.join(args[:2])} failed (exit {proc.returncode}):\n{output[-1][-2000:]}"
-        )
-    return time.perf_counter() - started, peak / 2**30, output[-1]
+        raise click.ClickException(f"{' '.join(args[:2])} failed (exit {proc.returncode}):\n{output[-2000:]}")
+    return wall, peak / 2**30, output
 
 
 def model_group_times(target: Path) -> dict[str, float]:
