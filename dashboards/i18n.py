@@ -108,7 +108,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "backtest_rule": ("Rule to backtest", "백테스트할 규칙"),
     "backtest_window": (
         "History {start} to {end} ({days} days); review capacity {capacity} per day. "
-        "Same figures as `cardwatch rules backtest {rule}`.",
+        "Same calculation as `cardwatch rules backtest {rule}`.",
         "기간 {start} ~ {end} ({days}일), 하루 처리 한도 {capacity}건. "
         "`cardwatch rules backtest {rule}`와 같은 계산입니다.",
     ),

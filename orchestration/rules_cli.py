@@ -13,34 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 from rich.table import Table
 
+from ml.analysis.texts import fmt_int, fmt_krw, fmt_num, fmt_pct
+from orchestration.commands import console
 from orchestration.settings import Paths
 
 if TYPE_CHECKING:
     from ml.analysis.rule_backtest import RuleBacktest
 
 SHOWN_OVERLAPS = 10
-
-
-def _console() -> Console:
-    console = Console(highlight=False, soft_wrap=True)
-    if not console.is_terminal:
-        console.width = 160  # logs and CI: keep tables readable
-    return console
-
-
-def _count(value: float | int | None) -> str:
-    return "-" if value is None or value != value else f"{value:,.0f}"
-
-
-def _krw(value: float | None) -> str:
-    return "-" if value is None or value != value else f"{value:,.0f} KRW"
-
-
-def _share(value: float | None) -> str:
-    return "-" if value is None or value != value else f"{value * 100:.1f}%"
 
 
 def _interval(low: float | None, high: float | None) -> str:
@@ -100,9 +82,10 @@ def backtest(
     """
     import duckdb
 
-    from ml.analysis.rule_backtest import RuleBacktestError, RuleStatusError, backtest_rule
+    from ml.analysis.rule_backtest import BACKTEST_STATUSES, RuleBacktestError, RuleStatusError, backtest_rule
 
-    path = warehouse or Paths.from_env().warehouse
+    paths = Paths.from_env()
+    path = warehouse or paths.warehouse
     if not path.exists():
         raise click.ClickException(
             f"{path}: no warehouse there; run `cardwatch run` first or pass --warehouse"
@@ -115,7 +98,7 @@ def backtest(
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise click.ClickException(
             f"{path}: cannot open it read-only ({first_line}); if the pipeline is running, "
-            f"try --warehouse {Paths.from_env().snapshot}"
+            f"try --warehouse {paths.snapshot}"
         ) from exc
     try:
         result = backtest_rule(
@@ -125,7 +108,7 @@ def backtest(
             end=end.date() if end else None,
             capacity=capacity,
             confidence=confidence,
-            statuses=None if any_status else ("draft", "shadow"),
+            statuses=None if any_status else BACKTEST_STATUSES,
         )
     except RuleBacktestError as exc:
         hint = (
@@ -142,7 +125,6 @@ def backtest(
 
 
 def _print(result: RuleBacktest, path: Path) -> None:
-    console = _console()
     rule = result.rule
     level = f"{result.confidence * 100:.0f}%"
     console.print(
@@ -162,14 +144,14 @@ def _print(result: RuleBacktest, path: Path) -> None:
     alerts.add_column("measure")
     alerts.add_column("value", justify="right")
     for label, value in (
-        ("hits (unsuppressed): alerts it would raise", _count(result.hits)),
-        ("suppressed by the allowlist (would not alert)", _count(result.suppressed_hits)),
-        ("already alerted by an active rule", _count(result.overlapping)),
-        ("added alerts (new work for reviewers)", _count(result.added_alerts)),
-        ("amount of the added alerts", _krw(result.added_amount)),
-        ("confirmed misuse among the added alerts", _count(result.added_confirmed)),
-        ("confirmed amount among the added alerts", _krw(result.added_confirmed_amount)),
-        ("recovered among the added alerts", _krw(result.added_recovered_amount)),
+        ("hits (unsuppressed): alerts it would raise", fmt_int(result.hits)),
+        ("suppressed by the allowlist (would not alert)", fmt_int(result.suppressed_hits)),
+        ("already alerted by an active rule", fmt_int(result.overlapping)),
+        ("added alerts (new work for reviewers)", fmt_int(result.added_alerts)),
+        ("amount of the added alerts", fmt_krw(result.added_amount, "en")),
+        ("confirmed misuse among the added alerts", fmt_int(result.added_confirmed)),
+        ("confirmed amount among the added alerts", fmt_krw(result.added_confirmed_amount, "en")),
+        ("recovered among the added alerts", fmt_krw(result.added_recovered_amount, "en")),
     ):
         alerts.add_row(label, value)
     console.print(alerts)
@@ -194,14 +176,14 @@ def _print(result: RuleBacktest, path: Path) -> None:
     for subset, row in result.precision.iterrows():
         precision.add_row(
             names.get(str(subset), str(subset)),
-            _count(row["hits"]),
-            _count(row["reviewed"]),
-            _count(row["confirmed"]),
-            _share(row["precision"]),
+            fmt_int(row["hits"]),
+            fmt_int(row["reviewed"]),
+            fmt_int(row["confirmed"]),
+            fmt_pct(row["precision"]),
             _interval(row["lower"], row["upper"]),
-            _share(row["ipw_precision"]),
+            fmt_pct(row["ipw_precision"]),
             _interval(row["ipw_lower"], row["ipw_upper"]),
-            _count(row["unrepresented"]),
+            fmt_int(row["unrepresented"]),
         )
     console.print(precision)
     console.print(
@@ -225,11 +207,11 @@ def _print(result: RuleBacktest, path: Path) -> None:
         overlap.add_row(
             row.rule_id,
             row.name_en or "",
-            _count(row.rule_alerts),
-            _count(row.shared),
+            fmt_int(row.rule_alerts),
+            fmt_int(row.shared),
             f"{row.jaccard:.3f}",
-            _share(row.share_of_hits),
-            _share(row.share_of_rule),
+            fmt_pct(row.share_of_hits),
+            fmt_pct(row.share_of_rule),
         )
     if len(shown):
         console.print(overlap)
@@ -244,11 +226,11 @@ def _print(result: RuleBacktest, path: Path) -> None:
     workload.add_column("measure")
     workload.add_column("value", justify="right")
     for label, value in (
-        ("daily review capacity", _count(load["capacity"])),
-        ("added alerts per day (mean)", f"{load['added_per_day']:,.1f}" if result.days else "-"),
-        ("added alerts on the busiest day", _count(load["added_peak_per_day"])),
-        ("added alerts per day as a share of capacity", _share(load["added_share_of_capacity"])),
-        ("existing rule alerts per day (mean)", f"{load['existing_per_day']:,.1f}" if result.days else "-"),
+        ("daily review capacity", fmt_int(load["capacity"])),
+        ("added alerts per day (mean)", fmt_num(load["added_per_day"])),
+        ("added alerts on the busiest day", fmt_int(load["added_peak_per_day"])),
+        ("added alerts per day as a share of capacity", fmt_pct(load["added_share_of_capacity"])),
+        ("existing rule alerts per day (mean)", fmt_num(load["existing_per_day"])),
         (
             "days over capacity: before -> after",
             f"{load['days_over_capacity_before']:,} -> {load['days_over_capacity_after']:,} of {result.days:,}",

@@ -31,7 +31,7 @@ backtested rule's hits come into pandas.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
@@ -51,7 +51,11 @@ TRANSACTIONS = "staging.stg_issuer__card_transactions"
 CASE_OUTCOMES = "staging.stg_casework__case_outcomes"
 LEGACY_ALERTS = "staging.stg_casework__legacy_alerts"
 ALERTS = "marts.fct_alerts"
-SUBSETS = ("all", "added", "overlapping")
+# The row sets every query below starts from, written once: the backtested rule's hit rows in the
+# window, and the alert candidates of every other rule in the window (what reviewers see today).
+IN_WINDOW = "cast(transacted_date as date) between $start and $end"
+RULE_ROWS = f"from {RULE_HITS} where rule_id = $rule_id and {IN_WINDOW}"
+OTHER_ALERT_ROWS = f"from {RULE_HITS} where is_alert_candidate and rule_id <> $rule_id and {IN_WINDOW}"
 RULE_COLUMNS = (
     "rule_id",
     "name_en",
@@ -105,11 +109,11 @@ class RuleBacktest:
     overlap : DataFrame
         One row per other alerting rule: rule_id, name_en, name_ko, rule_alerts, shared, jaccard,
         share_of_hits (shared / hits), share_of_rule (shared / rule_alerts); most shared first.
-    daily : DataFrame
-        Indexed by day: existing (other rules' alerts), added, total, capacity.
     load : dict
         capacity, added_per_day, added_peak_per_day, added_share_of_capacity, existing_per_day,
         total_per_day, days_over_capacity_before, days_over_capacity_after.
+    daily : DataFrame
+        Indexed by day: existing (other rules' alerts), added, total, capacity.
     """
 
     rule: dict[str, Any]
@@ -128,35 +132,20 @@ class RuleBacktest:
     added_recovered_amount: float
     precision: pd.DataFrame = field(repr=False)
     overlap: pd.DataFrame = field(repr=False)
+    load: dict[str, Any]
     daily: pd.DataFrame = field(repr=False)
-    load: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (NaN becomes None, dates ISO strings)."""
+        """JSON-ready form, every field in order (NaN becomes None, dates ISO strings)."""
+        record = {item.name: getattr(self, item.name) for item in fields(self)}
         daily = self.daily.reset_index()
         daily["day"] = daily["day"].dt.date.astype(str)
-        return _plain(
-            {
-                "rule": self.rule,
-                "start": self.start.isoformat() if self.start else None,
-                "end": self.end.isoformat() if self.end else None,
-                "days": self.days,
-                "capacity": self.capacity,
-                "confidence": self.confidence,
-                "hits": self.hits,
-                "suppressed_hits": self.suppressed_hits,
-                "overlapping": self.overlapping,
-                "added_alerts": self.added_alerts,
-                "added_amount": self.added_amount,
-                "added_confirmed": self.added_confirmed,
-                "added_confirmed_amount": self.added_confirmed_amount,
-                "added_recovered_amount": self.added_recovered_amount,
-                "precision": self.precision.reset_index().to_dict(orient="records"),
-                "overlap": self.overlap.to_dict(orient="records"),
-                "load": self.load,
-                "daily": daily.to_dict(orient="records"),
-            }
+        record.update(
+            precision=self.precision.reset_index().to_dict(orient="records"),
+            overlap=self.overlap.to_dict(orient="records"),
+            daily=daily.to_dict(orient="records"),
         )
+        return _plain(record)
 
 
 def _plain(value: Any) -> Any:
@@ -170,7 +159,7 @@ def _plain(value: Any) -> Any:
         return None
     if value is pd.NA or value is pd.NaT:
         return None
-    if isinstance(value, pd.Timestamp | date):
+    if isinstance(value, date):  # a pd.Timestamp too
         return value.isoformat()
     return value
 
@@ -242,16 +231,10 @@ def _hits(connection: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> pd.D
                 min(cast(transacted_date as date)) as transacted_date,
                 max(abs(amount)) as amount,
                 bool_and(coalesce(is_suppressed, false)) as is_suppressed
-            from {RULE_HITS}
-            where rule_id = $rule_id and cast(transacted_date as date) between $start and $end
+            {RULE_ROWS}
             group by transaction_id
         ),
-        already_alerted as (
-            select distinct transaction_id
-            from {RULE_HITS}
-            where is_alert_candidate and rule_id <> $rule_id
-                and cast(transacted_date as date) between $start and $end
-        )
+        already_alerted as (select distinct transaction_id {OTHER_ALERT_ROWS})
         select rule_hits.*, already_alerted.transaction_id is not null as is_already_alerted
         from rule_hits
         left join already_alerted on rule_hits.transaction_id = already_alerted.transaction_id
@@ -271,16 +254,8 @@ def _overlap(connection: duckdb.DuckDBPyConnection, params: dict[str, Any], hits
     frame = connection.execute(
         f"""
         with
-        mine as (
-            select distinct transaction_id from {RULE_HITS}
-            where rule_id = $rule_id and not coalesce(is_suppressed, false)
-                and cast(transacted_date as date) between $start and $end
-        ),
-        others as (
-            select distinct rule_id, transaction_id from {RULE_HITS}
-            where is_alert_candidate and rule_id <> $rule_id
-                and cast(transacted_date as date) between $start and $end
-        ),
+        mine as (select distinct transaction_id {RULE_ROWS} and not coalesce(is_suppressed, false)),
+        others as (select distinct rule_id, transaction_id {OTHER_ALERT_ROWS}),
         sizes as (select rule_id, count(*) as rule_alerts from others group by rule_id),
         shared as (
             select others.rule_id, count(*) as shared
@@ -312,10 +287,7 @@ def _review_inputs(
     connection: duckdb.DuckDBPyConnection, tables: set[str], params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Case outcomes and every review-leading alert (legacy, Cardwatch) of the rule's hit transactions."""
-    mine = (
-        f"select transaction_id from {RULE_HITS} where rule_id = $rule_id "
-        "and cast(transacted_date as date) between $start and $end"
-    )
+    mine = f"select transaction_id {RULE_ROWS}"
     outcome_columns = [
         "transaction_id",
         "alerted_by",
@@ -326,13 +298,11 @@ def _review_inputs(
     ]
     if CASE_OUTCOMES in tables:
         outcomes = connection.execute(
-            f"select * from {CASE_OUTCOMES} where transaction_id in ({mine})", params
+            f"select {', '.join(outcome_columns)} from {CASE_OUTCOMES} where transaction_id in ({mine})",
+            params,
         ).df()
     else:
         outcomes = pd.DataFrame(columns=outcome_columns)
-    for column in outcome_columns:
-        if column not in outcomes:
-            outcomes[column] = None
     alerts = []
     if LEGACY_ALERTS in tables:
         alerts.append(
@@ -384,32 +354,31 @@ def _precision_row(
     known = ~np.isnan(labels)
     reviewed = int(known.sum())
     confirmed = int(np.nansum(labels))
-    lower, upper = wilson_interval(confirmed, reviewed, confidence)
-    weighted = ipw_precision_recall(
-        np.ones(len(rows), dtype=bool),
-        labels,
-        rows["propensity"].fillna(0.0).to_numpy(dtype=float),
-        min_propensity=min_propensity,
-    )
-    weights = 1.0 / np.clip(rows["propensity"].fillna(0.0).to_numpy(dtype=float)[known], min_propensity, 1.0)
-    effective = float(weights.sum() ** 2 / (weights**2).sum()) if reviewed else 0.0
-    ipw = weighted.ipw_precision
-    ipw_lower, ipw_upper = (
-        wilson_interval(ipw * effective, effective, confidence) if reviewed else (np.nan, np.nan)
-    )
-    precision = confirmed / reviewed if reviewed else np.nan
-    return {
+    row = {
         "hits": len(rows),
         "reviewed": reviewed,
         "confirmed": confirmed,
-        "precision": precision,
-        "lower": lower if reviewed else np.nan,
-        "upper": upper if reviewed else np.nan,
-        "ipw_precision": ipw,
-        "ipw_lower": ipw_lower,
-        "ipw_upper": ipw_upper,
+        **dict.fromkeys(("precision", "lower", "upper", "ipw_precision", "ipw_lower", "ipw_upper"), np.nan),
         "unrepresented": int((~rows["alert_stratum"].isin(represented)).sum()),
     }
+    if not reviewed:  # nothing decided: every ratio is unknown
+        return row
+    propensity = rows["propensity"].fillna(0.0).to_numpy(dtype=float)
+    every_row_hits = np.ones(len(rows), dtype=bool)
+    ipw = ipw_precision_recall(every_row_hits, labels, propensity, min_propensity).ipw_precision
+    weights = 1.0 / np.clip(propensity[known], min_propensity, 1.0)
+    effective = float(weights.sum() ** 2 / (weights**2).sum())  # Kish's effective sample size
+    lower, upper = wilson_interval(confirmed, reviewed, confidence)
+    ipw_lower, ipw_upper = wilson_interval(ipw * effective, effective, confidence)
+    row.update(
+        precision=confirmed / reviewed,
+        lower=lower,
+        upper=upper,
+        ipw_precision=ipw,
+        ipw_lower=ipw_lower,
+        ipw_upper=ipw_upper,
+    )
+    return row
 
 
 def _precision(frame: pd.DataFrame, confidence: float, min_propensity: float) -> pd.DataFrame:
@@ -437,27 +406,25 @@ def _daily(
     existing = connection.execute(
         f"""
         select cast(transacted_date as date) as day, count(distinct transaction_id) as existing
-        from {RULE_HITS}
-        where is_alert_candidate and rule_id <> $rule_id
-            and cast(transacted_date as date) between $start and $end
+        {OTHER_ALERT_ROWS}
         group by 1
         """,
         params,
     ).df()
-    no_cases = pd.DataFrame({"opened_at": pd.Series(dtype="datetime64[ns]"), "decided_at": pd.NaT})
+    # The workload table of the added alerts alone: no cases, one alert per added hit on its day.
     table = daily_workload(
-        no_cases,
+        pd.DataFrame(columns=["opened_at", "decided_at"]),
         capacity,
         alerts=pd.DataFrame({"alerted_at": pd.to_datetime(added["transacted_date"])}),
         start=params["start"],
         end=params["end"],
     )
-    daily = pd.DataFrame(index=table.index)
     counts = pd.Series(existing["existing"].to_numpy(), index=pd.to_datetime(existing["day"]))
-    daily["existing"] = counts.reindex(daily.index, fill_value=0).astype(int)
-    daily["added"] = table["alerts"].astype(int)
+    daily = pd.DataFrame(index=table.index)
+    daily["existing"] = counts.reindex(table.index, fill_value=0).astype(int)
+    daily["added"] = table["alerts"]
     daily["total"] = daily["existing"] + daily["added"]
-    daily["capacity"] = float(capacity)
+    daily["capacity"] = table["capacity"]
     return daily
 
 

@@ -288,7 +288,7 @@ def test_a_rule_without_hits(warehouse: Path) -> None:
     assert (result.hits, result.added_alerts, result.days) == (0, 0, 10)
     assert result.precision.loc["all", "reviewed"] == 0
     assert result.load["added_per_day"] == 0
-    assert json.dumps(result.to_dict())  # JSON-safe even when every ratio is undefined
+    json.dumps(result.to_dict(), allow_nan=False)  # JSON-safe (None, not NaN) when every ratio is undefined
 
 
 # -- the command line -------------------------------------------------------------------------------
