@@ -11,6 +11,7 @@ own daily volume, and the hybrid at the legacy recall.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +19,20 @@ import numpy as np
 import pandas as pd
 
 from ml.benchmarks.markdown import fmt, table
-from ml.evaluation import (
-    average_precision,
-    card_precision_at_k,
-    precision_recall_at_k_per_day,
-    roc_auc,
-    top_k_per_day,
-)
+from ml.evaluation import average_precision, card_precision_at_k, roc_auc, top_k_per_day
 
 SYSTEMS = ("legacy_rules", "legacy_tree", "rules", "unsupervised", "supervised", "hybrid")
 LEGACY = ("legacy_rules", "legacy_tree")
+PERFECT = "perfect_ranking"
+PERFECT_LABEL = "perfect ranking (ceiling)"
+
+# The issue's target for the hybrid against the two legacy filters together: at the filters' own
+# daily volume, at least TARGET_AMOUNT_RATIO times the misuse amount they catch, at
+# TARGET_PRECISION_RATIO times their precision; at their (count) recall, at most
+# TARGET_ALERTS_SHARE of their alerts.
+TARGET_AMOUNT_RATIO = 2
+TARGET_PRECISION_RATIO = 3
+TARGET_ALERTS_SHARE = Fraction(1, 3)
 
 
 def read_truth(path: Path) -> pd.DataFrame:
@@ -65,19 +70,14 @@ def read_truth(path: Path) -> pd.DataFrame:
 
 
 def ranking_key(score: pd.Series, tiebreak: pd.Series | None = None) -> np.ndarray:
-    """Dense rank of (score, tiebreak): the order reviewers see, equal only when both are equal."""
+    """Dense rank of (score, tiebreak), missing values lowest: the order reviewers see."""
     frame = pd.DataFrame(
         {
             "score": np.nan_to_num(score.to_numpy(dtype=float), nan=-np.inf),
             "tie": 0.0 if tiebreak is None else np.nan_to_num(tiebreak.to_numpy(dtype=float), nan=-np.inf),
         }
     )
-    order = frame.sort_values(["score", "tie"], kind="stable")
-    changed = (order[["score", "tie"]].diff().abs().sum(axis=1) > 0).to_numpy().copy()
-    changed[0] = True
-    key = np.empty(len(frame))
-    key[order.index.to_numpy()] = np.cumsum(changed)
-    return key
+    return frame.groupby(["score", "tie"], sort=True).ngroup().to_numpy(dtype=float)
 
 
 def _num(value: Any) -> float | None:
@@ -85,41 +85,49 @@ def _num(value: Any) -> float | None:
     return None if math.isnan(value) else value
 
 
-def alert_set_metrics(
-    alerted: np.ndarray, y: np.ndarray, amount: np.ndarray, stake: np.ndarray, days: int
-) -> dict[str, Any]:
-    """Precision and recall (count and amount) of a fixed set of alerts."""
+def _ratio(numerator: Any, denominator: Any) -> float | None:
+    """numerator / denominator, None when either is missing or the denominator is zero."""
+    return float(numerator / denominator) if numerator is not None and denominator else None
+
+
+def alert_set_metrics(frame: pd.DataFrame, alerted: np.ndarray) -> dict[str, Any]:
+    """Precision and recall (count and amount) of the ``alerted`` rows of ``frame``.
+
+    ``frame`` has the columns ``day``, ``y`` (1 misuse), ``amount`` and ``stake`` (misuse amount
+    at stake), as `evaluate` builds them.
+    """
+    y = frame["y"].to_numpy()
+    stake = frame["stake"].to_numpy(dtype=float)
     alerts = int(alerted.sum())
     hits = int(y[alerted].sum())
     caught = float(stake[alerted].sum())
     return {
         "alerts": alerts,
-        "alerts_per_day": alerts / days if days else None,
+        "alerts_per_day": _ratio(alerts, frame["day"].nunique()),
         "hits": hits,
-        "precision": hits / alerts if alerts else None,
-        "recall": hits / y.sum() if y.sum() else None,
+        "precision": _ratio(hits, alerts),
+        "recall": _ratio(hits, y.sum()),
         "misuse_amount_caught": caught,
-        "amount_precision": caught / float(amount[alerted].sum()) if alerts else None,
-        "amount_recall": caught / float(stake.sum()) if stake.sum() else None,
+        "amount_precision": _ratio(caught, frame["amount"].abs().to_numpy()[alerted].sum()),
+        "amount_recall": _ratio(caught, stake.sum()),
     }
 
 
 def at_k(frame: pd.DataFrame, key: np.ndarray, k: int) -> dict[str, Any]:
-    """Top ``k`` per day by ``key``: precision, recall (count and amount), amount caught."""
+    """`alert_set_metrics` of the top ``k`` rows of each day by ``key``, with ``k``."""
+    return {"k": k, **alert_set_metrics(frame, top_k_per_day(frame["day"], key, k))}
+
+
+def ranking_metrics(frame: pd.DataFrame, key: np.ndarray, k: int) -> dict[str, Any]:
+    """ROC-AUC, average precision, `at_k` and employee (card) precision@k of one ranking."""
     y = frame["y"].to_numpy()
-    stake = frame["stake"].to_numpy()
-    budget = precision_recall_at_k_per_day(frame["day"], key, y, k, frame["amount"], stake)
-    alerted = top_k_per_day(frame["day"], key, k)
     return {
-        "k": k,
-        "alerts": budget.alerts,
-        "alerts_per_day": _num(budget.alerts_per_day),
-        "hits": budget.hits,
-        "precision": _num(budget.precision),
-        "recall": _num(budget.recall),
-        "misuse_amount_caught": float(stake[alerted].sum()),
-        "amount_precision": _num(budget.amount_precision),
-        "amount_recall": _num(budget.amount_recall),
+        "roc_auc": _num(roc_auc(y, key)),
+        "average_precision": _num(average_precision(y, key)),
+        **{f"{m}_at_k": v for m, v in at_k(frame, key, k).items() if m != "k"},
+        "employee_precision_at_k": _num(
+            card_precision_at_k(frame["day"], frame["employee_id"], key, y, k).mean
+        ),
     }
 
 
@@ -156,46 +164,34 @@ def evaluate(
         if "amount_at_stake" in frame
         else frame["amount"].abs() * frame["y"]
     )
-    frame["day"] = frame["transacted_at"].dt.date
+    frame["day"] = frame["transacted_at"].dt.normalize()
     keep = np.ones(len(frame), dtype=bool) if evaluated is None else np.asarray(evaluated, dtype=bool)
     # rows in transaction-id order: ties at the daily cut fall as the alert policy breaks them
     frame = frame[keep].sort_values("transaction_id", kind="stable").reset_index(drop=True)
-    days = int(frame["day"].nunique())
-    y = frame["y"].to_numpy()
+    keys = {
+        name: ranking_key(frame[name], frame.get(f"_tie_{name}"))
+        for name in SYSTEMS
+        if frame[name].notna().any()
+    }
+    perfect = perfect_key(frame)
     metrics: dict[str, Any] = {
         "transactions": len(frame),
-        "days": days,
+        "days": int(frame["day"].nunique()),
         "excluded_known_positive": int((~keep).sum()),
         "not_in_truth": unmatched,
-        "misuse": int(y.sum()),
+        "misuse": int(frame["y"].sum()),
         "misuse_amount": float(frame["stake"].sum()),
         "budget": budget,
-        "systems": {},
-    }
-    keys: dict[str, np.ndarray] = {}
-    for name in SYSTEMS:
-        if frame[name].isna().all():
-            metrics["systems"][name] = {"available": False}
-            continue
-        key = ranking_key(frame[name], frame.get(f"_tie_{name}"))
-        keys[name] = key
-        cards = card_precision_at_k(frame["day"], frame["employee_id"], key, y, budget)
-        metrics["systems"][name] = {
-            "available": True,
-            "roc_auc": _num(roc_auc(y, key)),
-            "average_precision": _num(average_precision(y, key)),
-            **{f"{m}_at_k": v for m, v in at_k(frame, key, budget).items() if m != "k"},
-            "employee_precision_at_k": _num(cards.mean),
-        }
-    perfect = perfect_key(frame)
-    metrics["perfect_ranking"] = {
-        **{f"{m}_at_k": v for m, v in at_k(frame, perfect, budget).items() if m != "k"},
-        "employee_precision_at_k": _num(
-            card_precision_at_k(frame["day"], frame["employee_id"], perfect, y, budget).mean
-        ),
+        "systems": {
+            name: {"available": True, **ranking_metrics(frame, keys[name], budget)}
+            if name in keys
+            else {"available": False}
+            for name in SYSTEMS
+        },
+        PERFECT: ranking_metrics(frame, perfect, budget),
     }
     if all(name in keys for name in LEGACY):
-        metrics["legacy"] = legacy_comparison(frame, keys, days)
+        metrics["legacy"] = legacy_comparison(frame, keys, perfect)
     return metrics
 
 
@@ -205,71 +201,95 @@ def perfect_key(frame: pd.DataFrame) -> np.ndarray:
     return frame["y"].to_numpy() * (1.0 + stake / (np.abs(stake).max(initial=0.0) + 1.0))
 
 
-def legacy_comparison(frame: pd.DataFrame, keys: dict[str, np.ndarray], days: int) -> dict[str, Any]:
-    """The legacy filters as they alerted, and each Cardwatch system at their daily volume."""
-    y = frame["y"].to_numpy()
-    amount = frame["amount"].abs().to_numpy()
-    stake = frame["stake"].to_numpy()
-    ruled = frame["legacy_rules"].to_numpy() > 0
-    treed = frame["legacy_tree"].to_numpy() > 0
-    both = ruled | treed
-    combined = alert_set_metrics(both, y, amount, stake, days)
-    k = max(1, round(combined["alerts"] / days)) if days else 1
-    at_volume = {name: at_k(frame, keys[name], k) for name in keys if name not in LEGACY}
-    at_volume["perfect_ranking"] = at_k(frame, perfect_key(frame), k)
-    result: dict[str, Any] = {
-        "as_alerted": {
-            "legacy_rules": alert_set_metrics(ruled, y, amount, stake, days),
-            "legacy_tree": alert_set_metrics(treed, y, amount, stake, days),
-            "legacy_combined": combined,
-        },
-        "volume_k": k,
-        "at_legacy_volume": at_volume,
-    }
-    hybrid = at_volume.get("hybrid")
-    if hybrid is None or not combined["alerts"]:
+def legacy_comparison(
+    frame: pd.DataFrame, keys: dict[str, np.ndarray], perfect: np.ndarray
+) -> dict[str, Any]:
+    """The legacy filters as they alerted, and the other rankings at the filters' daily volume."""
+    alerted = {name: frame[name].to_numpy() > 0 for name in LEGACY}
+    as_alerted = {name: alert_set_metrics(frame, alerted[name]) for name in LEGACY}
+    combined = as_alerted["legacy_combined"] = alert_set_metrics(frame, np.logical_or(*alerted.values()))
+    k = max(1, round(combined["alerts_per_day"] or 0))
+    rankings = {**{name: key for name, key in keys.items() if name not in LEGACY}, PERFECT: perfect}
+    at_volume = {name: at_k(frame, key, k) for name, key in rankings.items()}
+    result: dict[str, Any] = {"as_alerted": as_alerted, "volume_k": k, "at_legacy_volume": at_volume}
+    if "hybrid" not in keys or not combined["alerts"]:
         return result
     needed = {
         metric: k_for_recall(frame, keys["hybrid"], combined[metric] or 0.0, metric)
         for metric in ("recall", "amount_recall")
     }
     result["hybrid_at_legacy_recall"] = needed
-
-    def ratio(a: float | None, b: float | None) -> float | None:
-        return a / b if a is not None and b else None
-
-    amount_ratio = ratio(hybrid["misuse_amount_caught"], combined["misuse_amount_caught"])
-    precision_ratio = ratio(hybrid["precision"], combined["precision"])
-    best = at_volume["perfect_ranking"]
-    alerts_ratio = {
-        metric: ratio(found["alerts"], combined["alerts"]) if found else None
-        for metric, found in needed.items()
-    }
-    result["target"] = {
-        "amount_caught_ratio": amount_ratio,
-        "precision_ratio": precision_ratio,
-        "amount_precision_ratio": ratio(hybrid["amount_precision"], combined["amount_precision"]),
-        "alerts_ratio_at_legacy_recall": alerts_ratio["recall"],
-        "alerts_ratio_at_legacy_amount_recall": alerts_ratio["amount_recall"],
-        # the most any ranking could reach at the legacy volume
-        "amount_caught_ratio_ceiling": ratio(best["misuse_amount_caught"], combined["misuse_amount_caught"]),
-        "precision_ratio_ceiling": ratio(best["precision"], combined["precision"]),
-        "holds": bool(
-            amount_ratio is not None
-            and amount_ratio >= 2
-            and precision_ratio is not None
-            and precision_ratio >= 3
-            and alerts_ratio["recall"] is not None
-            and alerts_ratio["recall"] <= 1 / 3
-        ),
-    }
+    result["target"] = target_ratios(at_volume["hybrid"], at_volume[PERFECT], combined, needed)
     return result
 
 
+def target_ratios(
+    hybrid: dict[str, Any],
+    best: dict[str, Any],
+    legacy: dict[str, Any],
+    needed: dict[str, dict[str, Any] | None],
+) -> dict[str, Any]:
+    """The hybrid's ratios to the legacy filters (see ``TARGET_*``), and a perfect ranking's ceiling."""
+    amount_ratio = _ratio(hybrid["misuse_amount_caught"], legacy["misuse_amount_caught"])
+    precision_ratio = _ratio(hybrid["precision"], legacy["precision"])
+    alerts_ratio = {
+        metric: _ratio(found["alerts"] if found else None, legacy["alerts"])
+        for metric, found in needed.items()
+    }
+    return {
+        "amount_caught_ratio": amount_ratio,
+        "precision_ratio": precision_ratio,
+        "amount_precision_ratio": _ratio(hybrid["amount_precision"], legacy["amount_precision"]),
+        "alerts_ratio_at_legacy_recall": alerts_ratio["recall"],
+        "alerts_ratio_at_legacy_amount_recall": alerts_ratio["amount_recall"],
+        # the most any ranking could reach at the legacy volume
+        "amount_caught_ratio_ceiling": _ratio(best["misuse_amount_caught"], legacy["misuse_amount_caught"]),
+        "precision_ratio_ceiling": _ratio(best["precision"], legacy["precision"]),
+        "holds": (
+            amount_ratio is not None
+            and amount_ratio >= TARGET_AMOUNT_RATIO
+            and precision_ratio is not None
+            and precision_ratio >= TARGET_PRECISION_RATIO
+            and alerts_ratio["recall"] is not None
+            and alerts_ratio["recall"] <= TARGET_ALERTS_SHARE
+        ),
+    }
+
+
 def _fmt(value: Any, digits: int = 3) -> str:
-    if isinstance(value, float) and digits == 0:
+    """`fmt`, with thousands separators for whole amounts (``digits=0``)."""
+    if digits == 0 and isinstance(value, float):
         return f"{value:,.0f}"
-    return fmt(value, digits) if value is not None else "–"
+    return fmt(value, digits)
+
+
+def _ranking_cells(m: dict[str, Any]) -> list[str]:
+    """The budget table's cells of one `ranking_metrics` result."""
+    rates = (
+        "roc_auc",
+        "average_precision",
+        "precision_at_k",
+        "recall_at_k",
+        "amount_precision_at_k",
+        "amount_recall_at_k",
+        "employee_precision_at_k",
+    )
+    return [
+        *(_fmt(m[name]) for name in rates),
+        _fmt(m["alerts_per_day_at_k"], 1),
+        f"{m['hits_at_k']:,}",
+        _fmt(m["misuse_amount_caught_at_k"], 0),
+    ]
+
+
+def _alert_cells(m: dict[str, Any]) -> list[str]:
+    """The legacy table's cells of one `alert_set_metrics` result."""
+    return [
+        f"{m['alerts']:,}",
+        _fmt(m["alerts_per_day"], 1),
+        *(_fmt(m[name]) for name in ("precision", "recall", "amount_precision", "amount_recall")),
+        _fmt(m["misuse_amount_caught"], 0),
+    ]
 
 
 def render_markdown(metrics: dict[str, Any]) -> str:
@@ -292,44 +312,6 @@ def render_markdown(metrics: dict[str, Any]) -> str:
             "have misused (a confirmed outcome matured before the day) are left out, as in the handbook.",
             "",
         ]
-    rows = []
-    for name in SYSTEMS:
-        m = evaluation["systems"][name]
-        if not m["available"]:
-            rows.append([name, *(["–"] * 10)])
-            continue
-        rows.append(
-            [
-                name,
-                _fmt(m["roc_auc"]),
-                _fmt(m["average_precision"]),
-                _fmt(m["precision_at_k"]),
-                _fmt(m["recall_at_k"]),
-                _fmt(m["amount_precision_at_k"]),
-                _fmt(m["amount_recall_at_k"]),
-                _fmt(m["employee_precision_at_k"]),
-                _fmt(m["alerts_per_day_at_k"], 1),
-                f"{m['hits_at_k']:,}",
-                _fmt(m["misuse_amount_caught_at_k"], 0),
-            ]
-        )
-    best = evaluation.get("perfect_ranking")
-    if best:
-        rows.append(
-            [
-                "perfect ranking (ceiling)",
-                "1.000",
-                "1.000",
-                _fmt(best["precision_at_k"]),
-                _fmt(best["recall_at_k"]),
-                _fmt(best["amount_precision_at_k"]),
-                _fmt(best["amount_recall_at_k"]),
-                _fmt(best["employee_precision_at_k"]),
-                _fmt(best["alerts_per_day_at_k"], 1),
-                f"{best['hits_at_k']:,}",
-                _fmt(best["misuse_amount_caught_at_k"], 0),
-            ]
-        )
     headers = [
         "system",
         "ROC-AUC",
@@ -343,26 +325,29 @@ def render_markdown(metrics: dict[str, Any]) -> str:
         "misuse caught",
         "amount caught",
     ]
+    systems = evaluation["systems"]
+    rows = [
+        [name, *(_ranking_cells(systems[name]) if systems[name]["available"] else ["–"] * (len(headers) - 1))]
+        for name in SYSTEMS
+    ]
+    rows.append([PERFECT_LABEL, *_ranking_cells(evaluation[PERFECT])])
     lines += [f"## At {k} alerts a day", "", table(headers, rows), ""]
-    unavailable = [n for n in SYSTEMS if not evaluation["systems"][n]["available"]]
+    unavailable = [name for name in SYSTEMS if not systems[name]["available"]]
     notes = metrics.get("notes", {})
-    for name in unavailable:
-        lines.append(f"- `{name}`: {notes.get(name, 'not available')}.")
+    lines += [f"- `{name}`: {notes.get(name, 'not available')}." for name in unavailable]
     if unavailable:
         lines.append("")
-    legacy = evaluation.get("legacy")
-    if legacy:
-        lines += [render_legacy(legacy), ""]
+    if "legacy" in evaluation:
+        lines += [render_legacy(evaluation["legacy"]), ""]
     return "\n".join(lines)
 
 
 def render_legacy(legacy: dict[str, Any]) -> str:
+    """The legacy comparison (`legacy_comparison`) as a Markdown table and the target's verdict."""
     k = legacy["volume_k"]
-    rows = []
-    for name, m in legacy["as_alerted"].items():
-        rows.append([f"{name} (as alerted)", *_alert_cells(m)])
+    rows = [[f"{name} (as alerted)", *_alert_cells(m)] for name, m in legacy["as_alerted"].items()]
     for name, m in legacy["at_legacy_volume"].items():
-        label = "perfect ranking (ceiling)" if name == "perfect_ranking" else name
+        label = PERFECT_LABEL if name == PERFECT else name
         rows.append([f"{label} (top {k}/day)", *_alert_cells(m)])
     for metric, found in legacy.get("hybrid_at_legacy_recall", {}).items():
         if found:
@@ -383,8 +368,9 @@ def render_legacy(legacy: dict[str, Any]) -> str:
     if target:
         text += [
             "",
-            f"Target (hybrid at the legacy volume: at least 2x the misuse amount the two legacy filters "
-            f"catch together, at 3x their precision; at the legacy recall at most a third of their alerts): "
+            f"Target (hybrid at the legacy volume: at least {TARGET_AMOUNT_RATIO}x the misuse amount the "
+            f"two legacy filters catch together, at {TARGET_PRECISION_RATIO}x their precision; at the legacy "
+            f"recall at most {TARGET_ALERTS_SHARE} of their alerts): "
             f"amount caught x{_fmt(target['amount_caught_ratio'], 2)}, precision "
             f"x{_fmt(target['precision_ratio'], 2)}, alerts at the legacy count recall "
             f"x{_fmt(target['alerts_ratio_at_legacy_recall'], 2)} (amount recall: "
@@ -394,15 +380,3 @@ def render_legacy(legacy: dict[str, Any]) -> str:
             f"x{_fmt(target['precision_ratio_ceiling'], 2)}.",
         ]
     return "\n".join(text)
-
-
-def _alert_cells(m: dict[str, Any]) -> list[str]:
-    return [
-        f"{m['alerts']:,}",
-        _fmt(m["alerts_per_day"], 1),
-        _fmt(m["precision"]),
-        _fmt(m["recall"]),
-        _fmt(m["amount_precision"]),
-        _fmt(m["amount_recall"]),
-        _fmt(m["misuse_amount_caught"], 0),
-    ]

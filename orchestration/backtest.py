@@ -120,7 +120,6 @@ class TrainedSystems:
 
     detection: Any  # ml.system.DetectionSystem
     supervised: Any | None  # ml.fusion.TrainedHybrid on the features alone, or None
-    categories: list[str]
     training: dict[str, Any]
     supervised_note: str = ""
 
@@ -214,7 +213,7 @@ def build_warehouse(
         extra = ["--vars", json.dumps({"label_delay_days": label_delay_days})]
         extra += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
         try:
-            run_dbt(paths, "build", extra)
+            run_dbt(paths, ["build", *extra])
         except SystemExit as exc:  # run_dbt prints the failing lines and exits
             raise BacktestError(f"dbt build failed; log: {paths.home / 'dbt' / 'logs' / 'dbt.log'}") from exc
     stamp_path.write_text(json.dumps({"fingerprint": fingerprint, "ingest": summary}), encoding="utf-8")
@@ -280,12 +279,11 @@ def train_systems(con: duckdb.DuckDBPyConnection, window: Window) -> TrainedSyst
             f"({trained.model.min_positive_labels} / {trained.model.min_negative_labels})"
         )
     summary = {
-        **{k: v for k, v in detection.summary.items() if k != "propensity_by_stratum"},
-        "propensity_by_stratum": training.propensity_by_stratum,
+        **detection.summary,
         "training_transactions": len(features),
         "first_training_transaction": str(features["transacted_at"].min()),
     }
-    return TrainedSystems(detection, supervised, detection.categories, summary, note)
+    return TrainedSystems(detection, supervised, summary, note)
 
 
 # --------------------------------------------------------------------------------------------- scoring
@@ -296,21 +294,21 @@ def source_present(con: duckdb.DuckDBPyConnection, source: str) -> bool:
     return bool(rows and rows[0][0])
 
 
-def legacy_scores(con: duckdb.DuckDBPyConnection, ids: pd.Series) -> pd.DataFrame | None:
-    """``legacy_rules`` and ``legacy_tree`` per transaction (0 = not alerted), None without the source."""
+def legacy_scores(con: duckdb.DuckDBPyConnection, ids: pd.Series, hits: pd.DataFrame) -> pd.DataFrame | None:
+    """``legacy_rules`` and ``legacy_tree`` per transaction (0 = not alerted), None without the source.
+
+    ``hits`` are the rule hits of the transactions ``ids`` (`orchestration.scoring.read_rule_hits`).
+    """
     if not source_present(con, "legacy_alerts"):
         return None
     alerts = con.execute(
         "SELECT transaction_id, legacy_filter, max(coalesce(legacy_score, 1.0)) AS score "
         "FROM staging.stg_casework__legacy_alerts GROUP BY ALL"
     ).fetchdf()
-    severity = con.execute(
-        "SELECT transaction_id, max(severity) AS severity FROM marts.fct_rule_hits "
-        "WHERE rule_set = 'legacy' GROUP BY ALL"
-    ).fetchdf()
+    severity = hits[hits["rule_set"] == "legacy"].groupby("transaction_id")["severity"].max()
     ruled = set(alerts.loc[alerts["legacy_filter"] == "rule", "transaction_id"])
     tree = alerts[alerts["legacy_filter"] == "tree"].set_index("transaction_id")["score"]
-    legacy_severity = ids.map(severity.set_index("transaction_id")["severity"]).fillna(0).astype(float)
+    legacy_severity = ids.map(severity).fillna(0).astype(float)
     return pd.DataFrame(
         {
             "legacy_rules": np.where(ids.isin(ruled), 1.0 + legacy_severity / 10.0, 0.0),
@@ -335,7 +333,7 @@ def score_window(
     out = features[list(ID_COLUMNS)].copy().reset_index(drop=True)
     ties = pd.DataFrame(index=out.index)
 
-    legacy = legacy_scores(con, ids)
+    legacy = legacy_scores(con, ids, hits)
     for column in LEGACY:
         out[column] = np.nan if legacy is None else legacy[column].to_numpy()
     counted = hits[hits["is_alert_candidate"].fillna(False) & ~hits["is_suppressed"].fillna(False)]
@@ -343,7 +341,7 @@ def score_window(
     out["rules"] = scored["score_rules"].to_numpy(dtype=float) + count / (count + 1.0)
     out["unsupervised"] = scored["score_unsupervised"].to_numpy(dtype=float)
     if systems.supervised is not None:
-        inputs = model_inputs(features, systems.categories)[systems.supervised.feature_names]
+        inputs = model_inputs(features, systems.detection.categories)[systems.supervised.feature_names]
         out["supervised"] = systems.supervised.model.score(inputs)
         ties["supervised"] = systems.supervised.model.tiebreak(inputs)
     else:
@@ -476,7 +474,8 @@ def run_backtest(
             with timed(f"score {window.test_start} .. {window.test_end}", say, timings):
                 scores, ties = score_window(con, systems, window)
                 say(f"  {len(scores):,} transactions scored")
-            evaluated = ~known_positive_mask(con, scores, window) if exclude_known_positives else None
+            measured = truth_frame is not None and exclude_known_positives
+            evaluated = ~known_positive_mask(con, scores, window) if measured else None
         finally:
             con.close()
         scores_path = out / "scores.parquet"
@@ -494,21 +493,20 @@ def run_backtest(
             "training": systems.training,
             "scored": len(scores),
             "notes": notes,
+            "timings": timings,  # the same dict, filled as the steps run
         }
-        result = BacktestResult(out=out, scores=scores_path, metrics=metrics, systems=systems)
-        if truth_frame is not None:
-            with timed("evaluate against the truth", say, timings):
-                metrics["evaluation"] = evaluate(scores, ties, truth_frame, budget, evaluated)
-            metrics["timings"] = timings
-            result.metrics_json = out / "metrics.json"
-            result.markdown = out / "metrics.md"
-            result.markdown.write_text(render_markdown(metrics), encoding="utf-8")
-            result.metrics_json.write_text(
-                json.dumps(metrics, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
-            )
-            say(f"wrote {result.metrics_json} and {result.markdown}")
-        metrics["timings"] = timings
-        result.work = paths.home if keep else None
+        result = BacktestResult(out, scores_path, metrics, work=paths.home if keep else None, systems=systems)
+        if truth_frame is None:
+            return result
+        with timed("evaluate against the truth", say, timings):
+            metrics["evaluation"] = evaluate(scores, ties, truth_frame, budget, evaluated)
+        result.metrics_json = out / "metrics.json"
+        result.markdown = out / "metrics.md"
+        result.markdown.write_text(render_markdown(metrics), encoding="utf-8")
+        result.metrics_json.write_text(
+            json.dumps(metrics, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+        )
+        say(f"wrote {result.metrics_json} and {result.markdown}")
         return result
     finally:
         if not keep:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -19,15 +18,11 @@ from pathlib import Path
 import click
 import psutil
 
-from orchestration.settings import DBT_PIPELINE_BUILD, DBT_PROJECT_DIR, PROFILES_DIR, REPO_ROOT
+from ml.benchmarks.markdown import machine, replace_heading
+from orchestration.settings import DBT_PIPELINE_BUILD, REPO_ROOT
 
 BENCHMARKS_MD = REPO_ROOT / "docs" / "benchmarks.md"
 SECTION = "## Build: ingest + dbt build"
-
-
-def machine() -> str:
-    memory = psutil.virtual_memory().total / 2**30
-    return f"{psutil.cpu_count(logical=True)} cores, {memory:.0f} GB, Python {platform.python_version()}, {platform.machine()}"
 
 
 def _children_cpu() -> float:
@@ -91,21 +86,19 @@ def model_group_times(target: Path) -> dict[str, float]:
 
 
 def bench_size(employees: int, months: int, workdir: Path) -> dict[str, object]:
+    from orchestration.commands import dbt_command
+    from orchestration.settings import Paths
+
     home = workdir / f"company_{employees}"
+    paths = Paths.from_env(home)
     env = dict(os.environ, CARDWATCH_HOME=str(home), CARDWATCH_WAREHOUSE=str(home / "warehouse.duckdb"))
     cardwatch = str(Path(sys.executable).with_name("cardwatch"))
-    dbt = str(Path(sys.executable).with_name("dbt"))
     simulate_s, _, _ = _run_measured(
         [cardwatch, "simulate", "--employees", str(employees), "--months", str(months), "--out", str(home)],
         env,
     )
     ingest_s, ingest_gb, _ = _run_measured([cardwatch, "ingest", "--landing", str(home / "landing")], env)
-    target = home / "dbt" / "target"
-    build_s, build_gb, out = _run_measured(
-        [dbt, *DBT_PIPELINE_BUILD, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR),
-         "--target-path", str(target), "--log-path", str(home / "dbt" / "logs")],
-        env,
-    )  # fmt: skip
+    build_s, build_gb, out = _run_measured(dbt_command(paths, DBT_PIPELINE_BUILD), env)
     import duckdb
 
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
@@ -126,14 +119,12 @@ def bench_size(employees: int, months: int, workdir: Path) -> dict[str, object]:
         "rows_per_s": transactions / (ingest_s + build_s),
         "dbt_pass": int(summary.group(1)) if summary else None,
         "dbt_error": int(summary.group(2)) if summary else None,
-        "groups": model_group_times(target),
+        "groups": model_group_times(home / "dbt" / "target"),
     }
 
 
 def render(results: list[dict[str, object]]) -> str:
     lines = [
-        SECTION,
-        "",
         f"Measured by `cardwatch benchmark build` on {datetime.now():%Y-%m-%d}; machine: {machine()}.",
         "Targets: 2,000 × 12 ingest + dbt build under 60 s; 20,000 × 12 (about 3 million transactions) under "
         "6 minutes and 8 GB.",
@@ -163,16 +154,6 @@ def render(results: list[dict[str, object]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, path: Path = BENCHMARKS_MD, section: str = SECTION) -> None:
-    """Replace (or append) this command's section of docs/benchmarks.md, leaving the others."""
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
-    updated = (
-        pattern.sub(text + "\n", current) if pattern.search(current) else current.rstrip() + "\n\n" + text
-    )
-    path.write_text(updated, encoding="utf-8")
-
-
 @click.command("build")
 @click.option(
     "--sizes", default="2000,20000", show_default=True, help="Company sizes (employees), comma-separated."
@@ -195,7 +176,7 @@ def build(sizes: str, months: int, workdir: Path | None, write: bool) -> None:
     text = render(results)
     click.echo(text)
     if write:
-        write_section(text)
+        replace_heading(BENCHMARKS_MD, SECTION, text)
         click.echo(f"written to {BENCHMARKS_MD}")
 
 
@@ -242,8 +223,6 @@ def bench_pipeline(home: Path, employees: int, months: int, warmup_days: int) ->
 def render_pipeline(result: dict[str, object]) -> str:
     steps: dict[str, dict[str, float]] = result["steps"]  # type: ignore[assignment]
     lines = [
-        PIPELINE_SECTION,
-        "",
         f"Measured by `cardwatch benchmark pipeline` on {datetime.now():%Y-%m-%d}; machine: {machine()}. "
         "CPU is the user + system time of the step's processes; the load average (1 min, before the step) "
         "says how busy the machine was with other work.",
@@ -284,5 +263,5 @@ def pipeline(employees: int, months: int, warmup_days: int, home: Path | None, w
     text = render_pipeline(result)
     click.echo(text)
     if write:
-        write_section(text, section=PIPELINE_SECTION)
+        replace_heading(BENCHMARKS_MD, PIPELINE_SECTION, text)
         click.echo(f"written to {BENCHMARKS_MD}")

@@ -79,16 +79,20 @@ def run_ingest(paths: Paths, landing: Path, mapping: Path | None, quiet: bool = 
     return report
 
 
-def run_dbt(paths: Paths, command: str = "build", extra: list[str] | None = None) -> None:
+def dbt_command(paths: Paths, args: list[str]) -> list[str]:
+    """The dbt command line for ``args`` against this state directory's target and log folders."""
     dbt = Path(sys.executable).with_name("dbt")
-    args = [str(dbt), command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR)]
-    args += [
-        "--target-path",
-        str(paths.home / "dbt" / "target"),
-        "--log-path",
-        str(paths.home / "dbt" / "logs"),
-    ]
-    args += extra or []
+    return [
+        str(dbt), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR),
+        "--target-path", str(paths.home / "dbt" / "target"), "--log-path", str(paths.home / "dbt" / "logs"),
+    ]  # fmt: skip
+
+
+def run_dbt(paths: Paths, args: list[str] | None = None) -> None:
+    """Run dbt (default: the pipeline's build) and stop with one line when it fails."""
+    args = list(args or DBT_PIPELINE_BUILD)
+    command = args[0]
+    args = dbt_command(paths, args)
     env = paths.dbt_env()
     proc = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -185,7 +189,7 @@ def run(
         with step("ingest", timings):
             ok = run_ingest(paths, landing or paths.landing, mapping).ok
     with step("dbt build", timings):
-        run_dbt(paths, DBT_PIPELINE_BUILD[0], DBT_PIPELINE_BUILD[1:])
+        run_dbt(paths)
     print_timings(timings)
     sys.exit(0 if ok else 1)
 

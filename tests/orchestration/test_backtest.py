@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from ml.backtest import SYSTEMS
+from ml.backtest import SYSTEMS, evaluate
 from orchestration.backtest import (
     ID_COLUMNS,
     BacktestError,
@@ -196,9 +196,52 @@ def test_known_positives_are_cardholders_with_a_matured_confirmed_case(
     tx = pd.concat(pd.read_csv(f, dtype=str) for f in sorted((landing / "card_transactions").glob("*.csv")))
     confirmed = cases[cases["decision"].isin(["confirmed", "partial"])].astype({"transaction_id": str})
     confirmed = confirmed.merge(tx[["transaction_id", "employee_id"]], on="transaction_id")
-    known_from = confirmed.groupby("employee_id")["decided_at"].min().map(pd.Timestamp) + pd.Timedelta(days=7)
+    delay = pd.Timedelta(days=WINDOW.label_delay_days)
+    known_from = confirmed.groupby("employee_id")["decided_at"].min().map(pd.Timestamp) + delay
     expected = scores["employee_id"].map(known_from) <= scores["transacted_at"].dt.normalize()
     assert mask.any() and (mask == expected.to_numpy()).all()
+
+
+def test_metrics_counted_by_hand_on_two_days() -> None:
+    """Ranking by score, then tie-break, then transaction id; the legacy volume and recall."""
+    ids = ["b4", "b3", "b2", "b1", "a4", "a3", "a2", "a1"]  # reversed: evaluation orders by id
+    misuse = {"a2", "b3"}
+    scores = pd.DataFrame(
+        {
+            "transaction_id": ids,
+            "card_id": "card",
+            "employee_id": [f"e{i[1]}" for i in ids],
+            "transacted_at": pd.to_datetime(["2025-02-04 10:00"] * 4 + ["2025-02-03 10:00"] * 4),
+            "amount": 100.0,
+            "legacy_rules": [1.1 if i in {"a2", "a3", "b2", "b3"} else 0.0 for i in ids],
+            "legacy_tree": [0.7 if i in {"a1", "b4"} else 0.0 for i in ids],
+            "rules": 1.0,
+            "unsupervised": 0.5,
+            "supervised": np.nan,
+            "hybrid": 0.5,
+        }
+    )
+    ties = pd.DataFrame({"hybrid": [0.9 if i in misuse else 0.1 for i in ids]})
+    truth = pd.DataFrame({"transaction_id": ids[1:], "is_misuse": [i in misuse for i in ids[1:]]})
+
+    metrics = evaluate(scores, ties, truth, budget=1)
+    assert (metrics["days"], metrics["misuse"], metrics["not_in_truth"]) == (2, 2, 1)
+    systems = metrics["systems"]
+    assert systems["supervised"] == {"available": False}
+    # equal scores: the hybrid's tie-break finds both misuses; without one, a1 and b1 are alerted
+    assert (systems["hybrid"]["hits_at_k"], systems["hybrid"]["misuse_amount_caught_at_k"]) == (2, 200.0)
+    assert systems["rules"]["hits_at_k"] == 0 and systems["rules"]["alerts_at_k"] == 2
+    assert metrics["perfect_ranking"]["roc_auc"] == 1.0
+    legacy = metrics["legacy"]
+    combined = legacy["as_alerted"]["legacy_combined"]
+    assert (combined["alerts"], combined["hits"], combined["recall"]) == (6, 2, 1.0)
+    assert legacy["volume_k"] == 3 and legacy["at_legacy_volume"]["hybrid"]["alerts"] == 6
+    # the hybrid reaches the legacy recall with its top 1 a day: 2 alerts, a third of 6
+    assert legacy["hybrid_at_legacy_recall"]["recall"]["k"] == 1
+    assert legacy["target"]["alerts_ratio_at_legacy_recall"] == pytest.approx(1 / 3)
+
+    without_a2 = evaluate(scores, ties, truth, budget=1, evaluated=scores["transaction_id"] != "a2")
+    assert (without_a2["excluded_known_positive"], without_a2["misuse"]) == (1, 1)
 
 
 def test_work_folder_with_a_foreign_warehouse_is_refused(tmp_path: Path) -> None:
