@@ -86,7 +86,8 @@ class BudgetMetrics:
     alerts_per_day: float
 
 
-def _ratio(numerator: float, denominator: float) -> float:
+def ratio(numerator: float, denominator: float) -> float:
+    """numerator / denominator, NaN when the denominator is zero (nothing to measure)."""
     return float(numerator / denominator) if denominator else float("nan")
 
 
@@ -123,11 +124,11 @@ def precision_recall_at_k_per_day(
         days=days,
         alerts=alerts,
         hits=hits,
-        precision=_ratio(hits, alerts),
-        recall=_ratio(hits, y.sum()),
-        amount_precision=_ratio(stake[alerted].sum(), amt[alerted].sum()),
-        amount_recall=_ratio(stake[alerted].sum(), stake.sum()),
-        alerts_per_day=_ratio(alerts, days),
+        precision=ratio(hits, alerts),
+        recall=ratio(hits, y.sum()),
+        amount_precision=ratio(stake[alerted].sum(), amt[alerted].sum()),
+        amount_recall=ratio(stake[alerted].sum(), stake.sum()),
+        alerts_per_day=ratio(alerts, days),
     )
 
 

@@ -22,6 +22,7 @@ exploration rate) and its reasons: the rule hits first, then the model's contrib
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -118,6 +119,7 @@ def decide_alerts(
     rule_hits: pd.DataFrame | None = None,
     config: PolicyConfig | None = None,
     day_column: str = "transacted_date",
+    explain: Callable[[pd.DataFrame], Sequence[Any]] | None = None,
 ) -> pd.DataFrame:
     """Pick the day's alerts and say why each was raised.
 
@@ -135,6 +137,9 @@ def decide_alerts(
     config : PolicyConfig, optional
         Default: `load_policy()`.
     day_column : str
+    explain : callable, optional
+        Called once with the chosen alerts (rows of ``scored``); returns their model reasons in
+        that order, replacing ``scored["reasons"]``. Lets a caller explain only what is alerted.
 
     Returns
     -------
@@ -215,6 +220,8 @@ def decide_alerts(
     )
     alerts["route_rank"] = alerts.groupby(["alert_day", "route"], observed=True).cumcount() + 1
     alerts["route"] = alerts["route"].astype(str)
+    if explain is not None:
+        alerts["reasons"] = list(explain(alerts)) if len(alerts) else []
     return _attach_reasons(alerts, hits, cfg).reset_index(drop=True)
 
 

@@ -30,7 +30,7 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 import pandas as pd
 
-from ml.evaluation import top_k_per_day
+from ml.evaluation import ratio, top_k_per_day
 from ml.explain import load_parameters
 
 logger = logging.getLogger(__name__)
@@ -145,10 +145,6 @@ def capacity_evaluation(
     hits = int((alerted & positive).sum())
     reviewed_alerts = int((alerted & labeled).sum())
     days = len(pd.unique(np.asarray(day)))
-
-    def ratio(num: float, den: float) -> float:
-        return float(num / den) if den else float("nan")
-
     metrics = {
         "precision_at_k": ratio(hits, reviewed_alerts),
         "recall_at_k": ratio(hits, positive.sum()),

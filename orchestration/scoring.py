@@ -91,14 +91,23 @@ def train(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> DetectionSystem:
     return train_system(features, hits, read_outcomes(con), read_alerts(con, cutoff), cutoff)
 
 
-def evaluate(
-    con: duckdb.DuckDBPyConnection, system: DetectionSystem, cutoff: datetime, window_days: int, capacity: int
-) -> ModelEvaluation | None:
-    """Recall, precision and recovered amount at the daily capacity on outcomes matured by ``cutoff``.
+@dataclass
+class EvaluationWindow:
+    """Recent matured outcomes and every transaction of their days, loaded once per retraining."""
 
-    Uses the last ``window_days`` before the label delay, where outcomes have matured. Every
-    transaction of those days is ranked, as it would be in production; only reviewed ones with a
-    matured outcome carry a label, the others are unknown (never counted as clean).
+    features: pd.DataFrame
+    hits: pd.DataFrame
+    labels: pd.Series  # transaction_id -> 1 confirmed misuse / 0 cleared (matured only)
+    recovered: pd.Series  # transaction_id -> recovered amount
+    groups: pd.Series  # transaction_id -> comma-separated rule ids (recall per rule group)
+
+
+def evaluation_window(
+    con: duckdb.DuckDBPyConnection, cutoff: datetime, window_days: int
+) -> EvaluationWindow | None:
+    """The last ``window_days`` before the label delay, where outcomes have matured by ``cutoff``.
+
+    None when there is nothing to measure (no transactions, or none of them reviewed).
     """
     delay = float(load_parameters("labels")["label_delay_days"])
     end = cutoff - timedelta(days=delay)
@@ -112,53 +121,37 @@ def evaluate(
     if not features["transaction_id"].isin(labels.index).any():
         return None
     hits = read_rule_hits(con, start, end)
-    scored = system.score(features, hits, explain=False)
-    # recall per rule group (high-severity groups must not lose recall at promotion)
-    groups = hits.groupby("transaction_id")["rule_id"].agg(lambda ids: ",".join(sorted(set(ids))))
-    recovered = matured.groupby("transaction_id")["recovered_amount"].sum().astype(float)
-    y = scored["transaction_id"].map(labels).astype(float)
+    return EvaluationWindow(
+        features=features,
+        hits=hits,
+        labels=labels,
+        recovered=matured.groupby("transaction_id")["recovered_amount"].sum().astype(float),
+        groups=hits.groupby("transaction_id")["rule_id"].agg(lambda ids: ",".join(sorted(set(ids)))),
+    )
+
+
+def evaluate(system: DetectionSystem, window: EvaluationWindow, capacity: int) -> ModelEvaluation:
+    """Recall, precision and recovered amount of ``system`` at the daily capacity on ``window``.
+
+    Every transaction of the window's days is ranked, as it would be in production; only reviewed
+    ones with a matured outcome carry a label, the others are unknown (never counted as clean).
+    """
+    scored = system.score(window.features, window.hits, explain=False)
+    ids = scored["transaction_id"]
     return capacity_evaluation(
         day=scored["transacted_date"],
         score=scored["score"],
-        y_true=y.to_numpy(),
+        y_true=ids.map(window.labels).astype(float).to_numpy(),
         k=capacity,
         amount=scored["amount"].astype(float),
-        recovered=scored["transaction_id"].map(recovered).fillna(0.0),
-        groups=scored["transaction_id"].map(groups).fillna("").tolist(),
+        recovered=ids.map(window.recovered).fillna(0.0),
+        groups=ids.map(window.groups).fillna("").tolist(),
     )
 
 
 def reasons_json(reasons: Any) -> str:
     items = [r.to_dict() if isinstance(r, Reason) else dict(r) for r in (reasons or [])]
     return json.dumps(items, ensure_ascii=False, default=str)
-
-
-def score_days(
-    con: duckdb.DuckDBPyConnection, system: DetectionSystem, first: date, last: date, version: str
-) -> pd.DataFrame:
-    """Score days first..last; reasons are computed for the transactions the policy alerts only.
-
-    Explaining a score (the booster's per-feature contributions) costs several times the score
-    itself, and only alerts are read with their reasons; every explanation depends on its own row
-    only, so explaining the alerted rows alone gives them the same reasons.
-    """
-    start = datetime.combine(first, datetime.min.time())
-    end = datetime.combine(last + timedelta(days=1), datetime.min.time())
-    features = read_features(con, start, end)
-    if features.empty:
-        return pd.DataFrame()
-    hits = read_rule_hits(con, start, end)
-    scored = system.score(features, hits, explain=False)
-    decided = decide_alerts(scored, hits, load_policy())
-    alerted = set() if decided.empty else set(decided["transaction_id"])
-    if alerted:
-        subset = features[features["transaction_id"].isin(alerted)]
-        explained = system.score(subset, hits[hits["transaction_id"].isin(alerted)])
-        reasons = dict(zip(explained["transaction_id"], explained["reasons"], strict=True))
-        scored["reasons"] = [reasons.get(t, []) for t in scored["transaction_id"]]
-    scored["model_version"] = version
-    scored["scored_at"] = datetime.now()
-    return scored
 
 
 def write_days(
@@ -196,13 +189,11 @@ def scores_table(scored: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def alerts_for(scored: pd.DataFrame, hits: pd.DataFrame) -> pd.DataFrame:
-    if scored.empty:
-        return pd.DataFrame()
-    decided = decide_alerts(scored, hits, load_policy())
+def alerts_table(decided: pd.DataFrame) -> pd.DataFrame:
+    """`decide_alerts` output as ``marts.fct_alerts`` rows."""
     if decided.empty:
-        return decided
-    out = pd.DataFrame(
+        return pd.DataFrame()
+    return pd.DataFrame(
         {
             "transaction_id": decided["transaction_id"].to_numpy(),
             "alert_date": pd.to_datetime(decided["alert_day"]).dt.date.to_numpy(),
@@ -219,7 +210,6 @@ def alerts_for(scored: pd.DataFrame, hits: pd.DataFrame) -> pd.DataFrame:
             "reason_text_ko": decided["reason_text_ko"].to_numpy(),
         }
     )
-    return out
 
 
 @dataclass
@@ -232,19 +222,43 @@ class DayResult:
 def score_and_alert(
     con: duckdb.DuckDBPyConnection, system: DetectionSystem, version: str, first: date, last: date
 ) -> DayResult:
-    """Score days first..last, decide their alerts and write both (idempotently)."""
-    scored = score_days(con, system, first, last, version)
+    """Score days first..last, decide their alerts and write both (idempotently).
+
+    Reasons are computed for the alerted transactions only: the booster's per-feature
+    contributions cost several times the score, only alerts are read with their reasons, and
+    each explanation depends on its own row only.
+    """
+    start = datetime.combine(first, datetime.min.time())
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time())
+    features = read_features(con, start, end)
+    hits = read_rule_hits(con, start, end)
+    scored = pd.DataFrame()
+    decided = pd.DataFrame()
+    if not features.empty:
+        scored = system.score(features, hits, explain=False)
+        model_reasons: dict[Any, list] = {}
+
+        def explain(alerts: pd.DataFrame) -> list[list]:
+            chosen = set(alerts["transaction_id"])
+            explained = system.score(
+                features[features["transaction_id"].isin(chosen)], hits[hits["transaction_id"].isin(chosen)]
+            )
+            model_reasons.update(zip(explained["transaction_id"], explained["reasons"], strict=True))
+            return [model_reasons[t] for t in alerts["transaction_id"]]
+
+        decided = decide_alerts(scored, hits, load_policy(), explain=explain)
+        scored["reasons"] = [model_reasons.get(t, []) for t in scored["transaction_id"]]
+        scored["model_version"] = version
+        scored["scored_at"] = datetime.now()
     write_days(
         con,
         SCORES_TABLE,
-        scores_table(scored) if not scored.empty else pd.DataFrame(),
+        scores_table(scored) if not scored.empty else scored,
         "transacted_date",
         first,
         last,
     )
-    start = datetime.combine(first, datetime.min.time())
-    end = datetime.combine(last + timedelta(days=1), datetime.min.time())
-    alerts = alerts_for(scored, read_rule_hits(con, start, end)) if not scored.empty else pd.DataFrame()
+    alerts = alerts_table(decided)
     if not alerts.empty:
         alerts["model_version"] = version
     write_days(con, ALERTS_TABLE, alerts, "alert_date", first, last)
@@ -279,10 +293,10 @@ def retrain_and_gate(
     con: duckdb.DuckDBPyConnection, registry: ModelRegistry, cutoff: datetime, partition: str, why: str
 ) -> dict[str, Any]:
     """Train a challenger at ``cutoff``, compare it with the champion, promote it if the gate passes."""
-    policy = load_policy()
+    capacity = load_policy().daily_capacity
     system = train(con, cutoff)
-    window = int(load_parameters("registry")["evaluation_window_days"])
-    challenger_eval = evaluate(con, system, cutoff, window, policy.daily_capacity)
+    window = evaluation_window(con, cutoff, int(load_parameters("registry")["evaluation_window_days"]))
+    challenger_eval = evaluate(system, window, capacity) if window is not None else None
     registered = registry.register(
         system,
         params={
@@ -298,8 +312,8 @@ def retrain_and_gate(
     record_decision(con, {**registered, "cutoff": cutoff.isoformat(), "reason": why}, partition)
     champion_version = registry.alias_version("champion")
     champion_eval = None
-    if champion_version is not None:
-        champion_eval = evaluate(con, registry.load(champion_version), cutoff, window, policy.daily_capacity)
+    if champion_version is not None and window is not None:
+        champion_eval = evaluate(registry.load(champion_version), window, capacity)
     if challenger_eval is None:
         challenger_eval = ModelEvaluation(metrics={}, n_outcomes=0)  # nothing matured to measure
     # The first model has nothing to beat and something must score: it becomes champion as it is.
@@ -325,36 +339,31 @@ def training_cutoff(con: duckdb.DuckDBPyConnection, version: str | None = None) 
     return None
 
 
-def _feature_window(
-    con: duckdb.DuckDBPyConnection, features: list[str], start: datetime, end: datetime, sample: int
+def drift_sample(
+    con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, settings: dict[str, Any]
 ) -> pd.DataFrame:
-    columns = ", ".join(["transacted_date", *features])
+    """A sample of at most ``drift_sample_rows`` rows of the drift features of transactions in [start, end)."""
+    columns = ", ".join(["transacted_date", *settings["drift_features"]])
     return _frame(
         con,
         f"SELECT {columns} FROM features.fct_transaction_features WHERE transacted_at >= ? AND transacted_at < ? "
-        f"USING SAMPLE {int(sample)} ROWS",
+        f"USING SAMPLE {int(settings['drift_sample_rows'])} ROWS",
         [start, end],
     )
 
 
 def drift_check(
-    con: duckdb.DuckDBPyConnection, cutoff: datetime, day: date, settings: dict[str, Any], sample: int = 50000
+    con: duckdb.DuckDBPyConnection, cutoff: datetime, recent: pd.DataFrame, settings: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """PSI of the drift features over the window before ``day`` against the champion's last training weeks.
+    """PSI of the drift features in ``recent`` against the ``every_days`` of data before ``cutoff``.
 
     Returns the PSI per day and feature (for monitoring) and the pooled PSI per feature over the
-    whole window (for the retraining trigger: single days are too small to judge).
+    whole recent window (for the retraining trigger: single days are too small to judge).
     """
     from ml.drift import psi, psi_by_day
 
     features = list(settings["drift_features"])
-    window = int(settings["drift_window_days"])
-    end = datetime.combine(day, datetime.min.time())
-    start = end - timedelta(days=window)
-    reference = _feature_window(
-        con, features, cutoff - timedelta(days=int(settings["every_days"])), cutoff, sample
-    )
-    recent = _feature_window(con, features, start, end, sample)
+    reference = drift_sample(con, cutoff - timedelta(days=int(settings["every_days"])), cutoff, settings)
     if reference.empty or recent.empty:
         return pd.DataFrame(columns=["day", "feature", "psi", "rows"]), pd.Series(dtype=float)
     pooled = pd.Series({f: psi(reference[f].astype(float), recent[f].astype(float)) for f in features})
@@ -381,9 +390,11 @@ def retrain_reason(
     # Monitoring shows drift against the champion's data (the model in use); the trigger compares
     # with the latest training's: once a challenger was trained on the drifted data (promoted or
     # not), only new drift trains another before the schedule does.
-    daily, pooled = drift_check(con, champion_cut, day, settings)
+    end = datetime.combine(day, datetime.min.time())
+    recent = drift_sample(con, end - timedelta(days=int(settings["drift_window_days"])), end, settings)
+    daily, pooled = drift_check(con, champion_cut, recent, settings)
     if last != champion_cut:
-        _, pooled = drift_check(con, last, day, settings)
+        _, pooled = drift_check(con, last, recent, settings)
     if (
         age >= int(settings["drift_window_days"])
         and not pooled.empty

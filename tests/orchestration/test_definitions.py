@@ -22,13 +22,18 @@ def current_graph() -> dict[str, list[str]]:
 
 
 def test_definitions_load_with_jobs_schedule_and_sensor() -> None:
+    from orchestration.config import pipeline_config
     from orchestration.definitions import defs
 
+    settings = pipeline_config()
+    timezone = settings["partitions"]["timezone"]
     job = defs.resolve_job_def("cardwatch_daily")
     assert job.partitions_def is not None
-    assert job.partitions_def.timezone == "Asia/Seoul"
+    assert job.partitions_def.timezone == timezone
     schedule = defs.resolve_schedule_def("cardwatch_daily_schedule")
-    assert schedule.cron_schedule == "0 6 * * *" and schedule.execution_timezone == "Asia/Seoul"
+    at = settings["schedule"]
+    assert schedule.cron_schedule == f"{at['minute']} {at['hour']} * * *"
+    assert schedule.execution_timezone == timezone
     assert defs.resolve_sensor_def("landing_sensor").job_name == "cardwatch_daily"
     checks = defs.resolve_asset_graph().asset_check_keys
     assert any(c.name == "reconciles" and c.asset_key.path == ["raw", "card_transactions"] for c in checks)

