@@ -1,5 +1,6 @@
 """Detection-performance analysis: estimators, scorecards, overlap, thresholds, workload and the report.
 
-Every module is pure (DataFrames in, DataFrames or dataclasses out) except `ml.analysis.report`,
-which reads a warehouse read-only and writes the detection review.
+Every module is pure (DataFrames in, DataFrames or dataclasses out) except those that read a warehouse
+read-only: `ml.analysis.loaders` and `ml.analysis.report` (which also writes the detection review) and
+`ml.analysis.rule_backtest` (queries a DuckDB connection, so the CLI and the dashboard share it).
 """
