@@ -1,17 +1,15 @@
+{#- the case columns both sources share: the landed export and Cardwatch's own case store -#}
+{%- set case_columns = [
+    'transaction_id', 'alerted_by', 'opened_at', 'explanation_requested_at', 'explanation_received_at',
+    'decided_at', 'decision', 'recovered_amount', '_loaded_at'
+] -%}
+
 with
 
 landed as (
 
     select
-        transaction_id,
-        alerted_by,
-        opened_at,
-        explanation_requested_at,
-        explanation_received_at,
-        decided_at,
-        decision,
-        recovered_amount,
-        _loaded_at,
+        {{ case_columns | join(',\n        ') }},
         _file,
         _line
     from {{ source('casework', 'case_outcomes') }}
@@ -22,15 +20,7 @@ case_store as (
 
     -- cases worked in Cardwatch's own case store, copied back each run (the feedback loop)
     select
-        transaction_id,
-        alerted_by,
-        opened_at,
-        explanation_requested_at,
-        explanation_received_at,
-        decided_at,
-        decision,
-        recovered_amount,
-        _loaded_at,
+        {{ case_columns | join(',\n        ') }},
         'case_store' as _file,
         cast(null as bigint) as _line
     from {{ source('casework', 'case_store_outcomes') }}
