@@ -23,6 +23,8 @@ from orchestration.contract import Source, load_contract
 
 SUITES_DIR = Path(__file__).resolve().parent.parent / "expectations"
 NOW = {"$PARAMETER": "now"}
+# Integers below this in magnitude are exact as float64 (its 53-bit significand).
+FLOAT64_EXACT_INTEGERS = 2**53
 
 
 def suite_from_contract(source: Source) -> dict[str, Any]:
@@ -139,7 +141,8 @@ def _for_validation(frame: pd.DataFrame) -> pd.DataFrame:
 
     GE's pandas range check is vectorised only for float/int and nanosecond datetimes; other
     dtypes (microsecond timestamps, nullable integers) go through a Python call per cell.
-    The values are the same: timestamps outside the nanosecond range stay as they are.
+    The values are the same: timestamps outside the nanosecond range and integers too large for
+    float64 stay as they are.
     """
     converted = {}
     for name, column in frame.items():
@@ -150,7 +153,7 @@ def _for_validation(frame: pd.DataFrame) -> pd.DataFrame:
                 converted[name] = column.astype("datetime64[ns]")
         elif isinstance(column.dtype, pd.Int64Dtype):
             largest = column.abs().max()
-            if pd.isna(largest) or largest < 2**53:
+            if pd.isna(largest) or largest < FLOAT64_EXACT_INTEGERS:
                 converted[name] = column.astype("float64")
     return frame.assign(**converted) if converted else frame
 

@@ -6,12 +6,16 @@ that cannot be decoded or parsed becomes a record with a ``problem`` instead of 
 Records are kept column-wise (line numbers, raw texts, cells) rather than as one object per row.
 Three ways to parse a CSV, tried in order, all giving the same records:
 
-- ``arrow``: Arrow's CSV reader, for the common file: no quote character, no NUL, lines ending in
-  LF or CR LF only; every line after the header one record with the header's number of fields and
-  not blank. Anything else falls through.
+- ``arrow``: Arrow's CSV reader, for the common file: it decodes whole, has no quote character, no
+  NUL, lines ending in LF or CR LF only, at least two columns, at most ``ARROW_MAX_BYTES``, no field
+  over ``CSV_FIELD_LIMIT``; every line after the header one record with the header's number of
+  fields and not blank. Anything else falls through.
 - ``fast``: the standard ``csv`` module in one pass over all lines, kept when each record is one
   line and none is broken.
 - ``exact``: record by record with the exact line tracking of ``_parse``.
+
+The two ``csv`` routes share what follows the parse (header, blank lines, line numbers, the
+undecodable lines put back in order).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +35,16 @@ import pyarrow.parquet as pq
 
 SEPARATORS = (",", "\t", ";", "|")
 AUTO_ENCODINGS = ("utf-8-sig", "cp949")
-csv.field_size_limit(10_000_000)
+# The longest field (in characters) the csv module accepts; a longer one makes its record
+# unparseable. The Arrow route leaves a file with a longer field to the csv routes.
+CSV_FIELD_LIMIT = 10_000_000
+csv.field_size_limit(CSV_FIELD_LIMIT)
+# The Arrow route takes a body of at most this many bytes of UTF-8: its raw lines go into one Arrow
+# string array, whose 32-bit offsets hold 2 GiB. A larger file goes to the csv routes.
+ARROW_MAX_BYTES = 1 << 30
+# Bytes Arrow's CSV reader parses at a time; a line longer than that makes it fail, and the file
+# goes to the csv routes.
+ARROW_BLOCK_SIZE = 1 << 24
 # What str.strip() removes (every character whose isspace() is true), for Arrow's trim, which then
 # strips exactly like Python; a test keeps it in step with the running Python.
 PY_WHITESPACE = (
@@ -119,11 +133,10 @@ def _read_parquet(path: Path, sha: str) -> RawFile:
     for column in table.columns:
         if pa.types.is_timestamp(column.type):
             column = column.cast(pa.timestamp("s"))
-        text = column.cast(pa.string(), safe=False).to_pylist()
-        columns.append(["" if v is None else v for v in text])
+        columns.append(pc.fill_null(column.cast(pa.string(), safe=False), "").combine_chunks())
     raw.lines = list(range(1, table.num_rows + 1))
-    raw.texts = list(map("\t".join, zip(*columns, strict=True)))
-    raw.columns = [strip(pa.array(column, type=pa.string())) for column in columns]
+    raw.texts = pc.binary_join_element_wise(*columns, "\t")
+    raw.columns = [strip(column) for column in columns]
     return raw
 
 
@@ -171,48 +184,138 @@ def _decode(data: bytes, encoding: str) -> tuple[str, str | None, list[str] | No
     return chosen.removesuffix("-sig"), None, lines, problems
 
 
-def _sniff_separator(header_line: str) -> str:
+def _separator(header_line: str, separator: str) -> str:
+    """The separator a mapping names (``tab``, ``\\t``, ``pipe``...), or the one the header uses most."""
+    if separator != "auto":
+        return _unescape(separator)
     counts = {sep: header_line.count(sep) for sep in SEPARATORS}
     best = max(counts, key=lambda sep: counts[sep])
     return best if counts[best] > 0 else ","
 
 
-def _parse_arrow(text: str, separator: str) -> tuple | None:
-    """Read a whole decoded file with Arrow's CSV reader: ``(header line index, separator, header
-    cells, stripped columns, texts)``, or None when the file is not the common case this path is
-    exact for (see the module docstring)."""
+def _unescape(separator: str) -> str:
+    return {"\\t": "\t", "tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(separator, separator)
+
+
+def _header(cells: list[str]) -> list[str]:
+    return [cell.strip().lstrip("\ufeff") for cell in cells]
+
+
+def _read_csv(path: Path, sha: str, encoding: str, separator: str, parse: str = "auto") -> RawFile:
+    data = _load_bytes(path)
+    raw = RawFile(path=path, sha256=sha)
+    if not data.strip():
+        raw.is_empty = True
+        return raw
+    try:
+        raw.encoding, text, lines, undecodable = _decode(data, encoding)
+    except FileError as exc:
+        raise FileError(f"{path}: {exc}") from exc
+    del data
+    if text is not None and parse == "auto" and _read_arrow(raw, text, separator):
+        return raw
+    if lines is None:
+        lines = text.splitlines(keepends=True)
+        del text
+    header_index = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if header_index is None:
+        raw.is_empty = True
+        return raw
+    if header_index in undecodable:
+        problem = undecodable[header_index]
+        raise FileError(f"{path}: header line {header_index + 1} {problem.removeprefix('line ')}")
+    raw.separator = _separator(lines[header_index], separator)
+    # The decodable lines from the header on, and their 1-based line numbers.
+    if undecodable:
+        good_index = [i for i in range(header_index, len(lines)) if i not in undecodable]
+        good, good_lines = [lines[i] for i in good_index], [i + 1 for i in good_index]
+    else:
+        good = lines[header_index:] if header_index else lines
+        good_lines = range(header_index + 1, len(lines) + 1)
+
+    # Records, the header first: the line each starts on, its raw text, its cells (None if
+    # unparseable) and {record: problem}.
+    rows = None if parse == "exact" else _parse_fast(good, raw.separator)
+    if rows is not None:
+        raw.parsed_by = "fast"
+        numbers, texts, cells, problems = good_lines, [line.rstrip("\r\n") for line in good], rows, {}
+    else:
+        raw.parsed_by = "exact"
+        starts, texts, cells, problems = _parse(good, raw.separator)
+        numbers = [good_lines[start] for start in starts]
+    if not cells or cells[0] is None:
+        raise FileError(f"{path}: cannot parse the header line")
+    raw.header = _header(cells[0])
+
+    # The records after the header; blank ones are counted and skipped.
+    blank = [
+        record is not None and not "".join(record).strip() for record in itertools.islice(cells, 1, None)
+    ]
+    raw.blank_lines = sum(blank)
+    if raw.blank_lines:
+        kept: list[int] | range = [i for i, is_blank in enumerate(blank, start=1) if not is_blank]
+        raw.lines, raw.texts, raw.cells = ([values[i] for i in kept] for values in (numbers, texts, cells))
+    else:
+        kept = range(1, len(cells))
+        raw.lines, raw.texts, raw.cells = list(numbers[1:]), texts[1:], cells[1:]
+    if problems:
+        raw.problems = {n: problems[i] for n, i in enumerate(kept) if i in problems}
+    if undecodable:
+        _put_back(raw, lines, {i: p for i, p in undecodable.items() if i > header_index})
+    return raw
+
+
+def _put_back(raw: RawFile, lines: list[str], undecodable: dict[int, str]) -> None:
+    """Insert the undecodable lines (by line index) among the records, in line order."""
+    records = [
+        (line, text, cells, raw.problems.get(n))
+        for n, (line, text, cells) in enumerate(zip(raw.lines, raw.texts, raw.cells, strict=True))
+    ]
+    records += [(i + 1, lines[i].rstrip("\r\n"), None, problem) for i, problem in undecodable.items()]
+    records.sort(key=lambda record: record[0])
+    raw.lines = [record[0] for record in records]
+    raw.texts = [record[1] for record in records]
+    raw.cells = [record[2] for record in records]
+    raw.problems = {n: record[3] for n, record in enumerate(records) if record[3] is not None}
+
+
+def _read_arrow(raw: RawFile, text: str, separator: str) -> bool:
+    """Read a whole decoded file with Arrow's CSV reader into ``raw``; False, leaving ``raw`` as it
+    is, when the file is not the common case this route is exact for (see the module docstring)."""
     if any(c in text for c in NOT_FOR_ARROW) or text.count("\r") != text.count("\r\n"):
-        return None
-    # Lines end with \n (or \r\n) only: find the header, the first line that is not blank.
-    start, header_index = 0, 0
-    while True:
-        end = text.find("\n", start)
-        if end < 0:
-            return None  # no line after the header
-        if text[start:end].strip():
-            break
+        return False
+    # Lines end with \n (or \r\n) only: the header is the first line that is not blank.
+    start = header_index = 0
+    while (end := text.find("\n", start)) >= 0 and not text[start:end].strip():
         start, header_index = end + 1, header_index + 1
+    if end < 0:
+        return False  # no line after the header
     header_line, body = text[start : end + 1], text[end + 1 :]
     rows = body.count("\n") + (1 if body and not body.endswith("\n") else 0)
-    separator = _sniff_separator(header_line) if separator == "auto" else _unescape(separator)
-    if not rows or len(body) > 1 << 30 or len(separator) != 1 or not separator.isascii():
-        return None
-    if separator in "\r\n":
-        return None
-    header = next(csv.reader([header_line], delimiter=separator, strict=True))
+    separator = _separator(header_line, separator)
+    if not rows or len(separator) != 1 or not separator.isascii() or separator in "\r\n":
+        return False
+    try:
+        header = next(csv.reader([header_line], delimiter=separator, strict=True))
+    except csv.Error:
+        return False  # a header field over CSV_FIELD_LIMIT: the csv routes reject the file
     width = len(header)
     if width < 2:
-        return None
-    names = [str(i) for i in range(width)]
+        return False
     try:
         encoded = body.encode("utf-8")
     except UnicodeEncodeError:
-        return None  # lone surrogates from an exotic codec
+        return False  # lone surrogates from an exotic codec
+    if len(encoded) > ARROW_MAX_BYTES:
+        return False
+    names = [str(i) for i in range(width)]
     try:
         table = pacsv.read_csv(
             pa.BufferReader(encoded),
             # one thread: cheaper in CPU, and as fast on a shared two-core machine
-            read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=1 << 24),
+            read_options=pacsv.ReadOptions(
+                column_names=names, use_threads=False, block_size=ARROW_BLOCK_SIZE
+            ),
             parse_options=pacsv.ParseOptions(
                 delimiter=separator,
                 quote_char=False,
@@ -228,22 +331,24 @@ def _parse_arrow(text: str, separator: str) -> tuple | None:
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None  # a row with another number of fields, among others
+        return False  # a row with another number of fields, among others
     del encoded
     if table.num_rows != rows:
-        return None
-    raw_columns = [column.combine_chunks() for column in table.columns]
-    if any((pc.max(pc.utf8_length(c)).as_py() or 0) >= 100_000 for c in raw_columns):
-        return None  # near the csv module's field size limit: let it decide
-    columns = [strip(column) for column in raw_columns]
+        return False
+    unstripped = [column.combine_chunks() for column in table.columns]
+    if any((pc.max(pc.utf8_length(c)).as_py() or 0) > CSV_FIELD_LIMIT for c in unstripped):
+        return False  # the csv routes make its record unparseable
+    columns = [strip(column) for column in unstripped]
     blank = pc.equal(pc.utf8_length(columns[0]), 0)
     for column in columns[1:]:
         blank = pc.and_(blank, pc.equal(pc.utf8_length(column), 0))
     if pc.any(blank).as_py():
-        return None  # blank rows are counted and skipped by the other paths
+        return False  # blank rows are counted and skipped by the csv routes
+    raw.parsed_by, raw.separator, raw.header, raw.columns = "arrow", separator, _header(header), columns
+    raw.lines = list(range(header_index + 2, header_index + 2 + rows))
     # The raw text of each line: split the body at \n, drop the \r of \r\n (as rstrip("\r\n")).
-    texts = pc.utf8_rtrim(pa.array(body.split("\n")[:rows], type=pa.string()), characters="\r")
-    return header_index, separator, header, columns, texts
+    raw.texts = pc.utf8_rtrim(pa.array(body.split("\n")[:rows], type=pa.string()), characters="\r")
+    return True
 
 
 def _parse_fast(lines: list[str], separator: str) -> list[list[str]] | None:
@@ -256,8 +361,15 @@ def _parse_fast(lines: list[str], separator: str) -> list[list[str]] | None:
     return rows if len(rows) == reader.line_num == len(lines) else None
 
 
-def _parse(lines: list[str], separator: str) -> Iterator[tuple[int, int, list[str] | None, str | None]]:
-    """Parse record by record: ``(first line index, end line index, cells or None, problem)``."""
+def _parse(
+    lines: list[str], separator: str
+) -> tuple[list[int], list[str], list[list[str] | None], dict[int, str]]:
+    """Parse record by record: the line index each record starts on, its raw text, its cells (None
+    for a broken record, which sets aside the line it starts on) and {record: problem}."""
+    starts: list[int] = []
+    texts: list[str] = []
+    cells: list[list[str] | None] = []
+    problems: dict[int, str] = {}
     start = 0
     while start < len(lines):
         consumed = start
@@ -271,121 +383,17 @@ def _parse(lines: list[str], separator: str) -> Iterator[tuple[int, int, list[st
         reader = csv.reader(feed(), delimiter=separator, strict=True)
         record_start = start
         try:
-            for cells in reader:
-                yield record_start, consumed, cells, None
+            for record in reader:
+                starts.append(record_start)
+                texts.append("".join(lines[record_start:consumed]).rstrip("\r\n"))
+                cells.append(record)
                 record_start = consumed
             start = len(lines)
         except csv.Error as exc:
             # A broken record: set aside the line it started on and go on from the next line.
-            yield record_start, record_start + 1, None, f"unparseable: {exc}"
+            problems[len(starts)] = f"unparseable: {exc}"
+            starts.append(record_start)
+            texts.append(lines[record_start].rstrip("\r\n"))
+            cells.append(None)
             start = record_start + 1
-
-
-def _read_csv(path: Path, sha: str, encoding: str, separator: str, parse: str = "auto") -> RawFile:
-    data = _load_bytes(path)
-    raw = RawFile(path=path, sha256=sha)
-    if not data.strip():
-        raw.is_empty = True
-        return raw
-    try:
-        raw.encoding, text, lines, undecodable = _decode(data, encoding)
-    except FileError as exc:
-        raise FileError(f"{path}: {exc}") from exc
-    del data
-    arrow = _parse_arrow(text, separator) if text is not None and parse == "auto" else None
-    if arrow is not None:
-        header_index, raw.separator, header_cells, raw.columns, raw.texts = arrow
-        raw.parsed_by = "arrow"
-        raw.header = [cell.strip().lstrip("\ufeff") for cell in header_cells]
-        raw.lines = list(range(header_index + 2, header_index + 2 + len(raw.texts)))
-        return raw
-    if lines is None:
-        lines = text.splitlines(keepends=True)
-        del text
-    header_index = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if header_index is None:
-        raw.is_empty = True
-        return raw
-    if header_index in undecodable:
-        problem = undecodable[header_index]
-        raise FileError(f"{path}: header line {header_index + 1} {problem.removeprefix('line ')}")
-    raw.separator = _sniff_separator(lines[header_index]) if separator == "auto" else _unescape(separator)
-    if undecodable:
-        good_index = [i for i in range(header_index, len(lines)) if i not in undecodable]
-        good = [lines[i] for i in good_index]
-    else:
-        good_index = range(header_index, len(lines))
-        good = lines[header_index:] if header_index else lines
-
-    rows = None if parse == "exact" else _parse_fast(good, raw.separator)
-    if rows is not None:
-        raw.parsed_by = "fast"
-        if not rows:
-            raise FileError(f"{path}: cannot parse the header line")
-        header_cells = rows[0]
-        body_cells: list[list[str] | None] = rows
-        starts: list[int] | range = range(len(rows))
-        texts = [line.rstrip("\r\n") for line in good]
-        problems: dict[int, str] = {}
-    else:
-        raw.parsed_by = "exact"
-        starts, texts, body_cells, problems = [], [], [], {}
-        for first, end, cells, problem in _parse(good, raw.separator):
-            if problem is not None:
-                problems[len(starts)] = problem
-            starts.append(first)
-            texts.append("".join(good[first:end]).rstrip("\r\n"))
-            body_cells.append(cells)
-        if not body_cells or body_cells[0] is None:
-            raise FileError(f"{path}: cannot parse the header line")
-        header_cells = body_cells[0]
-    raw.header = [cell.strip().lstrip("\ufeff") for cell in header_cells]
-
-    # Records after the header, blank ones skipped (counted), undecodable lines put back in order.
-    blank = [cells is not None and not "".join(cells).strip() for cells in body_cells]
-    if not problems and not undecodable and not any(blank[1:]):
-        # The common case: every line after the header is one record.
-        raw.lines = (
-            [good_index[start] + 1 for start in starts[1:]]
-            if raw.parsed_by == "exact"
-            else list(range(header_index + 2, header_index + 1 + len(body_cells)))
-        )
-        raw.texts, raw.cells = texts[1:], body_cells[1:]
-        return raw
-    out_lines: list[int] = []
-    out_texts: list[str] = []
-    out_cells: list[list[str] | None] = []
-    out_problems: dict[int, str] = {}
-    for position in range(1, len(body_cells)):
-        cells = body_cells[position]
-        if blank[position]:
-            raw.blank_lines += 1
-            continue
-        if cells is None:
-            out_problems[len(out_lines)] = problems[position]
-        out_lines.append(good_index[starts[position]] + 1)
-        out_texts.append(texts[position])
-        out_cells.append(cells)
-    if undecodable:
-        merged = [
-            (line, text, cells, out_problems.get(i))
-            for i, (line, text, cells) in enumerate(zip(out_lines, out_texts, out_cells, strict=True))
-        ]
-        merged += [
-            (i + 1, lines[i].rstrip("\r\n"), None, problem)
-            for i, problem in undecodable.items()
-            if i > header_index
-        ]
-        merged.sort(key=lambda item: item[0])
-        out_lines = [m[0] for m in merged]
-        out_texts = [m[1] for m in merged]
-        out_cells = [m[2] for m in merged]
-        out_problems = {i: m[3] for i, m in enumerate(merged) if m[3] is not None}
-    raw.lines, raw.texts, raw.cells, raw.problems = out_lines, out_texts, out_cells, out_problems
-    if not raw.lines and not raw.header:
-        raw.is_empty = True
-    return raw
-
-
-def _unescape(separator: str) -> str:
-    return {"\\t": "\t", "tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(separator, separator)
+    return starts, texts, cells, problems

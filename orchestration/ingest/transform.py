@@ -35,20 +35,24 @@ class Rejected:
 
 @dataclass
 class Transformed:
-    frame: pd.DataFrame  # contract columns, typed, plus _line and _extra
+    frame: pd.DataFrame  # contract columns, typed, plus _line, _extra and _raw_text
     rejected: list[Rejected] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
 
     def quarantine(self, positions: dict[int, list[str]]) -> None:
         """Move rows (by position in ``frame``) to the quarantine with their reasons."""
-        if not positions:
-            return
         order = sorted(positions)
+        self.move_out(order, ["; ".join(positions[p]) for p in order], "quarantined")
+
+    def move_out(self, order: list[int], reasons: list[str], kind: str) -> None:
+        """Move rows (increasing positions in ``frame``) to ``rejected`` as ``kind``, with a reason each."""
+        if not order:
+            return
         lines = self.frame["_line"].iloc[order].tolist()
         texts = self.frame["_raw_text"].iloc[order].tolist()
         self.rejected.extend(
-            Rejected(line, "quarantined", "; ".join(positions[p]), text)
-            for p, line, text in zip(order, lines, texts, strict=True)
+            Rejected(line, kind, reason, text)
+            for line, reason, text in zip(lines, reasons, texts, strict=True)
         )
         keep = np.ones(len(self.frame), dtype=bool)
         keep[order] = False
@@ -138,47 +142,44 @@ def _type_column(column: Column, values: pd.Series, formats: tuple[str, ...], th
     raise ValueError(column.type)
 
 
-def _cells_by_column(raw: RawFile, rejected: list[Rejected]) -> tuple[list[pa.Array], list[int]]:
-    """Records as stripped cells by column, and the record indexes they come from.
+def _cells_by_column(
+    raw: RawFile, rejected: list[Rejected]
+) -> tuple[list[pa.Array], list[int], list[str] | pa.Array]:
+    """The records' stripped cells by column, with their line numbers and raw texts.
 
     Unreadable records and records with the wrong number of fields go to ``rejected``.
     """
-    width = len(raw.header)
     if raw.columns is not None:
-        return raw.columns, list(range(raw.row_count))
+        return raw.columns, raw.lines, raw.texts
+    width = len(raw.header)
     last_named = max((i for i, name in enumerate(raw.header) if name.strip()), default=-1)
-    rows = raw.cells
-    kept: list[int] | range = range(len(rows))
-    odd = [i for i, n in enumerate(map(_width, rows)) if n != width]
+    rows, lines, texts = raw.cells, raw.lines, raw.texts
+    odd = [i for i, cells in enumerate(rows) if cells is None or len(cells) != width]
     if odd:
         rows = list(rows)
         dropped = set()
         for i in odd:
             cells = rows[i]
             if cells is None:
-                problem = raw.problems.get(i) or "unreadable"
-                rejected.append(Rejected(raw.lines[i], "quarantined", problem, raw.texts[i]))
-                dropped.add(i)
+                reason = raw.problems.get(i) or "unreadable"
             # Trailing unnamed columns may be missing or empty; anything else is a broken row.
             elif len(cells) > width and not any(c.strip() for c in cells[width:]):
                 rows[i] = cells[:width]
+                continue
             elif last_named < len(cells) < width:
                 rows[i] = cells + [""] * (width - len(cells))
+                continue
             else:
                 reason = f"has {len(cells)} fields, the header has {width}"
-                rejected.append(Rejected(raw.lines[i], "quarantined", reason, raw.texts[i]))
-                dropped.add(i)
+            rejected.append(Rejected(lines[i], "quarantined", reason, texts[i]))
+            dropped.add(i)
         if dropped:
-            kept = [i for i in kept if i not in dropped]
-            rows = [rows[i] for i in kept]
+            kept = [i for i in range(len(rows)) if i not in dropped]
+            rows, lines, texts = ([values[i] for i in kept] for values in (rows, lines, texts))
     if not rows:
-        return [pa.array([], type=pa.string()) for _ in range(width)], []
+        return [pa.array([], type=pa.string()) for _ in range(width)], lines, texts
     columns = [pa.array(list(map(str.strip, column)), type=pa.string()) for column in zip(*rows, strict=True)]
-    return columns, list(kept)
-
-
-def _width(cells: list[str] | None) -> int:
-    return -1 if cells is None else len(cells)
+    return columns, lines, texts
 
 
 def _strings(values: list[str] | pa.Array) -> pd.Series:
@@ -191,11 +192,8 @@ def transform(raw: RawFile, mapping: SourceMapping) -> Transformed:
     """Map and type a file's records to its source's contract (expectations come after)."""
     header_positions, column_sources = _resolve_columns(raw, mapping)
     rejected: list[Rejected] = []
-    width = len(raw.header)
-    columns, kept = _cells_by_column(raw, rejected)
-    size = len(kept)
-    lines = [raw.lines[i] for i in kept] if size != raw.row_count else raw.lines
-    texts = [raw.texts[i] for i in kept] if size != raw.row_count else raw.texts  # list unless Arrow
+    columns, lines, texts = _cells_by_column(raw, rejected)
+    size = len(lines)
     cells: dict[int, pd.Series] = {}
 
     def cell_column(position: int) -> pd.Series:
@@ -204,14 +202,13 @@ def transform(raw: RawFile, mapping: SourceMapping) -> Transformed:
         return cells[position]
 
     mapped: dict[str, pd.Series] = {}
-    stem = raw.path.name.split(".")[0]
     for column in mapping.source.columns:
         rule = mapping.rule_for(column.name)
         position = column_sources[column.name]
         if position is not None:
             series = cell_column(position)
         elif rule.template is not None:
-            series = _render_template(rule.template, cell_column, size, header_positions, lines, stem, raw)
+            series = _render_template(rule.template, raw, lines, header_positions, cell_column)
         elif rule.constant is not None:
             series = pd.Series([rule.constant] * size, dtype="str")
         else:
@@ -224,7 +221,7 @@ def transform(raw: RawFile, mapping: SourceMapping) -> Transformed:
     frame["_line"] = np.asarray(lines, dtype="int64")
 
     used = {p for p in column_sources.values() if p is not None}
-    extra = [(i, raw.header[i]) for i in range(width) if i not in used and raw.header[i].strip()]
+    extra = [(i, name) for i, name in enumerate(raw.header) if i not in used and name.strip()]
     if (extra or misaligned) and size:
         frame["_extra"] = _extra_json(extra, columns, misaligned, size)
     else:
@@ -241,14 +238,8 @@ def transform(raw: RawFile, mapping: SourceMapping) -> Transformed:
         hit = hit.fillna(False).to_numpy(dtype=bool) & ~set_aside
         reasons[hit] = rule.reason
         set_aside |= hit
-    if set_aside.any():
-        positions = np.flatnonzero(set_aside).tolist()
-        aside_texts = frame["_raw_text"].iloc[positions].tolist()
-        result.rejected.extend(
-            Rejected(lines[p], "set_aside", reasons[p], text)
-            for p, text in zip(positions, aside_texts, strict=True)
-        )
-        result.frame = frame[~set_aside].reset_index(drop=True)
+    positions = np.flatnonzero(set_aside)
+    result.move_out(positions.tolist(), reasons[positions].tolist(), "set_aside")
 
     # Types, defaults and conversions.
     problems: dict[int, list[str]] = {}
@@ -286,7 +277,7 @@ def _extra_json(
     """``_extra`` per row: the non-empty cells of unknown columns (and a misaligned row's original
     cells) as a JSON object, as ``json.dumps(..., ensure_ascii=False)`` writes it; None if empty."""
     names = [name for _, name in extra]
-    if len(set(names)) != len(names) or any(name.startswith("_misaligned_") for name in names):
+    if len(set(names)) != len(names):
         # Repeated header names: a dict keeps the first position and the last value; do it per row.
         cells = [(name, columns[i].to_pylist()) for i, name in extra]
         out = []
@@ -361,12 +352,10 @@ _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 
 def _render_template(
     template: str,
-    cell_column: Callable[[int], pd.Series],
-    size: int,
-    header_positions: dict[str, int],
-    lines: list[int],
-    stem: str,
     raw: RawFile,
+    lines: list[int],
+    header_positions: dict[str, int],
+    cell_column: Callable[[int], pd.Series],
 ) -> pd.Series:
     """Fill ``{name}`` fields from header columns (normalised names) or _file, _file_stem, _line."""
     parts: list[pd.Series | str] = []
@@ -379,7 +368,7 @@ def _render_template(
         elif name == "_file":
             parts.append(raw.path.name)
         elif name == "_file_stem":
-            parts.append(stem)
+            parts.append(raw.path.name.split(".")[0])
         elif normalize_header(name) in header_positions:
             parts.append(cell_column(header_positions[normalize_header(name)]))
         else:
@@ -388,7 +377,7 @@ def _render_template(
             )
         cursor = match.end()
     parts.append(template[cursor:])
-    result = pd.Series([""] * size, dtype="str")
+    result = pd.Series([""] * len(lines), dtype="str")
     for part in parts:
         result = result + part
     return result

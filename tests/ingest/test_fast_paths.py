@@ -3,9 +3,12 @@ records and the same typed rows on bad input; ``_extra`` is what ``json.dumps`` 
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import gzip
 import json
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -15,9 +18,10 @@ import pyarrow as pa
 import pytest
 
 from orchestration.contract import load_contract
+from orchestration.ingest import reader
 from orchestration.ingest.load import ingest
-from orchestration.ingest.mapping import default_mapping
-from orchestration.ingest.reader import PY_WHITESPACE, RawFile, read_file, strip
+from orchestration.ingest.mapping import MisalignedRepair, default_mapping
+from orchestration.ingest.reader import PY_WHITESPACE, FileError, RawFile, read_file, strip
 from orchestration.ingest.transform import transform
 
 MAPPING = default_mapping(load_contract()["card_transactions"])
@@ -99,8 +103,52 @@ def test_arrow_csv_and_exact_paths_agree(tmp_path: Path, name: str) -> None:
         for frame, rejected in frames[1:]:
             pd.testing.assert_frame_equal(frame, frames[0][0])
             assert rejected == frames[0][1]
-    # every physical line after the header is a record, a blank line or inside a multi-line record
-    assert all(0 < a < b for a, b in zip(auto.lines, auto.lines[1:], strict=False))
+    # every physical line after the header is a blank line or in the text of the record on its line
+    physical = _physical_lines(data, exact.encoding)
+    header_line = next(i for i, line in enumerate(physical) if line.strip()) + 1
+    texts = _records(auto)[2]
+    assert auto.lines == sorted(set(auto.lines)) and all(line > header_line for line in auto.lines)
+    for line, text in zip(auto.lines, texts, strict=True):
+        assert physical[line - 1 : line - 1 + len(text.splitlines())] == text.splitlines()
+    assert header_line + sum(len(text.splitlines()) for text in texts) + auto.blank_lines == len(physical)
+
+
+def _physical_lines(data: bytes, encoding: str) -> list[str]:
+    """The file's lines as the reader numbers them: split once decoded, or split then decoded line by
+    line (bad bytes escaped) when the whole file does not decode."""
+    codec = "utf-8-sig" if encoding == "utf-8" else encoding
+    try:
+        return data.decode(codec).splitlines()
+    except UnicodeDecodeError:
+        return [line.decode(codec, errors="backslashreplace") for line in data.splitlines()]
+
+
+@pytest.fixture
+def field_limit(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """The csv module's field size limit, and the reader's copy of it, lowered to 20 characters."""
+    original = csv.field_size_limit()
+    monkeypatch.setattr(reader, "CSV_FIELD_LIMIT", 20)
+    csv.field_size_limit(20)
+    yield 20
+    csv.field_size_limit(original)
+
+
+def test_a_field_over_the_csv_limit_is_unparseable_on_every_path(tmp_path: Path, field_limit: int) -> None:
+    at_limit, over = "x" * field_limit, "y" * (field_limit + 1)
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join([HEADER, row("a", at_limit), row("c")]) + "\n", encoding="utf-8")
+    auto, exact = read_file(path), read_file(path, parse="exact")
+    assert auto.parsed_by == "arrow" and _records(auto) == _records(exact)
+    path.write_text(
+        "\n".join([HEADER, row("a", at_limit), row("b", over), row("c")]) + "\n", encoding="utf-8"
+    )
+    auto, one_pass, exact = (read_file(path, parse=parse) for parse in ("auto", "csv", "exact"))
+    assert auto.parsed_by == "exact" and _records(auto) == _records(one_pass) == _records(exact)
+    assert auto.problems == {1: f"unparseable: field larger than field limit ({field_limit})"}
+    path.write_text("\n".join([HEADER + "," + over, row("a") + ",z"]) + "\n", encoding="utf-8")
+    for parse in ("auto", "csv", "exact"):
+        with pytest.raises(FileError, match="cannot parse the header line"):
+            read_file(path, parse=parse)
 
 
 def test_arrow_strips_what_python_strips() -> None:
@@ -130,3 +178,25 @@ def test_extra_columns_are_json_as_json_dumps_writes_them(tmp_path: Path) -> Non
     # a repeated header name keeps its first place and its last non-empty value, as a dict does
     assert extra["r1"] == json.dumps({"memo": "second"}, ensure_ascii=False)
     assert extra["r2"] == json.dumps({"memo": "only"}, ensure_ascii=False)
+
+
+def test_a_misaligned_rows_cells_join_its_extra_as_a_dict_update(tmp_path: Path) -> None:
+    repair = MisalignedRepair(
+        column="merchant_category", expect="[가-힣]+", blank=("merchant_name",), reason=""
+    )
+    mapping = dataclasses.replace(MAPPING, misaligned_rows=(repair,))
+    path = tmp_path / "a.csv"
+    lines = [HEADER + ",_misaligned_merchant_name,memo"]
+    lines += [
+        row("ok") + ",,m1",
+        row("bad1").replace("한식", "x") + ",kept,",
+        row("bad2").replace("한식", "y") + ",,m",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    extra = transform(read_file(path), mapping).frame.set_index("transaction_id")["_extra"]
+    # the header's cells first, then the row's original cells, a repeated key keeping its first place
+    assert extra["ok"] == json.dumps({"memo": "m1"})
+    assert extra["bad1"] == json.dumps({"_misaligned_merchant_name": "한우마을"}, ensure_ascii=False)
+    assert extra["bad2"] == json.dumps(
+        {"memo": "m", "_misaligned_merchant_name": "한우마을"}, ensure_ascii=False
+    )
