@@ -32,7 +32,8 @@ import pandas as pd
 from ml.explain import Reason, load_parameters, rule_reason
 
 MODES = ("capacity", "expected_value")
-ROUTES = ("hard", "ranked", "exploration")
+EXPLORATION = "exploration"  # the random-sample route
+ROUTES = ("hard", "ranked", EXPLORATION)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ml.explain import Reason, load_parameters
-from ml.policy import decide_alerts, load_policy
+from ml.policy import EXPLORATION, decide_alerts, load_policy
 from ml.registry import GateConfig, ModelEvaluation, ModelRegistry, capacity_evaluation
 from ml.system import DetectionSystem, train_system
 
@@ -66,6 +66,18 @@ def read_outcomes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return _frame(con, "SELECT * FROM staging.stg_casework__case_outcomes")
 
 
+def alert_sources(route: str, rule_ids: str | None) -> list[str]:
+    """What raised a Cardwatch alert, as ``alerted_by`` values of its case.
+
+    An exploration pick is ``exploration`` alone (a random sample: its outcomes weigh by the
+    sampling rate, `ml.labels` random sources); any other alert names the rules that fired and
+    ``cardwatch:<route>`` (hard or ranked), one alert-selected source for the review propensities.
+    """
+    if route == EXPLORATION:
+        return [EXPLORATION]
+    return [*(r for r in (rule_ids or "").split(",") if r), f"cardwatch:{route}"]
+
+
 def read_alerts(con: duckdb.DuckDBPyConnection, before: datetime) -> pd.DataFrame:
     """Every alert raised before ``before``: the legacy filters' and Cardwatch's own."""
     legacy = _frame(
@@ -77,11 +89,13 @@ def read_alerts(con: duckdb.DuckDBPyConnection, before: datetime) -> pd.DataFram
         return legacy
     own = _frame(
         con,
-        f"SELECT transaction_id, 'cardwatch_' || route AS alerted_by, alert_date::TIMESTAMP AS alerted_at "
-        f"FROM {ALERTS_TABLE} WHERE alert_date < ?",
+        f"SELECT transaction_id, route, alert_date::TIMESTAMP AS alerted_at FROM {ALERTS_TABLE} WHERE alert_date < ?",
         [before.date()],
     )
-    return pd.concat([legacy, own], ignore_index=True)
+    own["alerted_by"] = [
+        EXPLORATION if route == EXPLORATION else f"cardwatch:{route}" for route in own.pop("route")
+    ]
+    return pd.concat([legacy, own[["transaction_id", "alerted_by", "alerted_at"]]], ignore_index=True)
 
 
 def train(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> DetectionSystem:

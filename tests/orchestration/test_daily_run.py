@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ml.explain import load_parameters
 from orchestration.runner import run_days
 from orchestration.settings import Paths
 
@@ -57,6 +58,33 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def assert_cases_name_what_raised_them(paths: Paths) -> None:
+    """A case's alerted_by names the rules and the route, or the exploration sample alone (a random pick)."""
+    import json
+    import sqlite3
+
+    from ml.labels import alert_source
+
+    con = duckdb.connect(str(paths.snapshot), read_only=True)
+    try:
+        routes = dict(con.execute("SELECT transaction_id, route FROM marts.fct_alerts").fetchall())
+    finally:
+        con.close()
+    store = sqlite3.connect(paths.home / "cases.sqlite")
+    try:
+        raised = {t: json.loads(a) for t, a in store.execute("SELECT transaction_id, alerted_by FROM cases")}
+    finally:
+        store.close()
+    randoms = set(load_parameters("labels")["random_sources"])
+    for transaction_id, sources in raised.items():
+        route = routes[transaction_id]
+        if route == "exploration":
+            assert sources == ["exploration"] and alert_source(sources[0]) in randoms
+        else:
+            assert sources[-1] == f"cardwatch:{route}", sources
+            assert not {alert_source(s) for s in sources} & randoms
+
+
 def test_daily_run_end_to_end_twice_gives_the_same_alerts_and_cases(company_home: Path) -> None:
     paths = Paths.from_env()
     first = run_days(paths, DAY)
@@ -73,6 +101,7 @@ def test_daily_run_end_to_end_twice_gives_the_same_alerts_and_cases(company_home
         con.close()
     assert ("register",) in decisions and ("promote",) in decisions
     assert scored_days == [(DAY,)]
+    assert_cases_name_what_raised_them(paths)
 
     second = run_days(paths, DAY)
     assert second.success, second.failed_steps

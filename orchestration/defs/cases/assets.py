@@ -9,9 +9,10 @@ from orchestration.defs.partitions import daily_partitions, single_run_backfill
 from orchestration.defs.resources import CardwatchResource
 from orchestration.feedback import export_case_outcomes
 from orchestration.locking import warehouse_lock
+from orchestration.scoring import alert_sources
 
 ALERT_DETAILS_SQL = """
-SELECT a.transaction_id, a.alert_date, a.route, a.score, a.amount, a.reasons,
+SELECT a.transaction_id, a.alert_date, a.route, a.score, a.amount, a.rule_ids,
        t.card_id, t.employee_id, t.transacted_at, t.merchant_name, t.merchant_category, t.merchant_region
 FROM marts.fct_alerts AS a
 JOIN staging.stg_issuer__card_transactions AS t USING (transaction_id)
@@ -37,6 +38,10 @@ def case_handoff(context: dg.AssetExecutionContext, cardwatch: CardwatchResource
         alerts = con.execute(ALERT_DETAILS_SQL, [first, last]).fetchdf()
     finally:
         con.close()
+    # the case records what raised it (rules, route, or the random exploration sample)
+    alerts["reasons"] = [
+        alert_sources(r, ids) for r, ids in zip(alerts["route"], alerts["rule_ids"], strict=True)
+    ]
     store = CaseStore(paths.case_store_url).create()
     result = store.open_cases(alerts) if not alerts.empty else None
     return dg.MaterializeResult(
