@@ -361,7 +361,8 @@ def drift_sample(
     return _frame(
         con,
         f"SELECT {columns} FROM features.fct_transaction_features WHERE transacted_at >= ? AND transacted_at < ? "
-        f"USING SAMPLE {int(settings['drift_sample_rows'])} ROWS",
+        f"USING SAMPLE reservoir({int(settings['drift_sample_rows'])} ROWS) "
+        f"REPEATABLE ({int(settings['drift_sample_seed'])})",
         [start, end],
     )
 
