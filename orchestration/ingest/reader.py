@@ -20,6 +20,7 @@ undecodable lines put back in order).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import hashlib
@@ -132,7 +133,9 @@ def _read_parquet(path: Path, sha: str) -> RawFile:
     columns = []
     for column in table.columns:
         if pa.types.is_timestamp(column.type):
-            column = column.cast(pa.timestamp("s"))
+            # whole seconds print as CSV exports write them; sub-second values keep their fraction
+            with contextlib.suppress(pa.ArrowInvalid):
+                column = column.cast(pa.timestamp("s"))
         columns.append(pc.fill_null(column.cast(pa.string(), safe=False), "").combine_chunks())
     raw.lines = list(range(1, table.num_rows + 1))
     raw.texts = pc.binary_join_element_wise(*columns, "\t")

@@ -174,6 +174,23 @@ def test_parquet_good_and_wrong_schema(tmp_path: Path) -> None:
     assert "not a readable Parquet file" in messages["garbage.parquet"]
 
 
+def test_parquet_timestamps_keep_their_fraction_of_a_second(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    (landing / "card_transactions").mkdir(parents=True)
+    pd.DataFrame(
+        {
+            "transaction_id": ["p1", "p2"],
+            "card_id": ["C1", "C1"],
+            "transacted_at": pd.to_datetime(["2025-01-01 10:00:00.250", "2025-01-01 11:00:00.000"]),
+            "amount": [1000.0, 500.0],
+        }
+    ).to_parquet(landing / "card_transactions" / "fraction.parquet")
+    report, con = run(tmp_path)
+    assert not report.errors
+    stamps = dict(con.execute("SELECT transaction_id, transacted_at FROM raw.card_transactions").fetchall())
+    assert stamps == {"p1": datetime(2025, 1, 1, 10, 0, 0, 250000), "p2": datetime(2025, 1, 1, 11, 0)}
+
+
 def test_reingest_adds_nothing(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     write(
