@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from orchestration.contract import Source, load_contract
+from orchestration.ingest.reader import separator_char
 
 MAPPING_FILE_NAME = "_mapping.yml"
 COLUMN_KEYS = {
@@ -173,11 +174,16 @@ def load_mapping_file(path: Path) -> dict[str, SourceMapping]:
                     reason=str(item.get("reason", "misaligned row")),
                 )
             )
+        separator = str(body.get("separator", "auto"))
+        if separator != "auto" and len(separator_char(separator)) != 1:
+            raise MappingError(
+                f"{path}: {source_name}.separator must be one character or auto, not {separator!r}"
+            )
         result[source_name] = SourceMapping(
             source=source,
             files=str(body.get("files", "**/*")),
             encoding=str(body.get("encoding", "auto")),
-            separator=str(body.get("separator", "auto")),
+            separator=separator,
             columns=columns,
             set_aside=tuple(set_aside),
             misaligned_rows=tuple(misaligned),

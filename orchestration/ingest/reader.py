@@ -190,13 +190,14 @@ def _decode(data: bytes, encoding: str) -> tuple[str, str | None, list[str] | No
 def _separator(header_line: str, separator: str) -> str:
     """The separator a mapping names (``tab``, ``\\t``, ``pipe``...), or the one the header uses most."""
     if separator != "auto":
-        return _unescape(separator)
+        return separator_char(separator)
     counts = {sep: header_line.count(sep) for sep in SEPARATORS}
     best = max(counts, key=lambda sep: counts[sep])
     return best if counts[best] > 0 else ","
 
 
-def _unescape(separator: str) -> str:
+def separator_char(separator: str) -> str:
+    """The character a mapping's separator names (``tab``, ``\\t``, ``comma``, ``semicolon``, ``pipe``, or itself)."""
     return {"\\t": "\t", "tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(separator, separator)
 
 

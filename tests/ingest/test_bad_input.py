@@ -218,6 +218,18 @@ def test_missing_landing_and_required_source_give_one_line(tmp_path: Path) -> No
         ingest(tmp_path / "landing", tmp_path / "w.duckdb")
 
 
+def test_a_mapping_separator_of_several_characters_is_one_line_error(tmp_path: Path) -> None:
+    from orchestration.ingest.mapping import MappingError, load_mapping_file
+
+    mapping = tmp_path / "export.yml"
+    mapping.write_text("sources:\n  card_transactions:\n    separator: '||'\n", encoding="utf-8")
+    with pytest.raises(MappingError, match=r"separator must be one character") as raised:
+        load_mapping_file(mapping)
+    assert "\n" not in str(raised.value)
+    mapping.write_text("sources:\n  card_transactions:\n    separator: tab\n", encoding="utf-8")
+    assert load_mapping_file(mapping)["card_transactions"].separator == "tab"
+
+
 def test_cli_prints_one_line_error_and_exit_status(tmp_path: Path, home: Path) -> None:
     cardwatch = Path(sys.executable).with_name("cardwatch")
     proc = subprocess.run(
