@@ -14,6 +14,28 @@ def _share(part: float, whole: float) -> float:
     return float(part / whole) if whole else 0.0
 
 
+def review_accuracy(cases: Any, misuse: np.ndarray) -> dict[str, Any]:
+    """Decision accuracy per review route against the truth: ``alert_review`` (the queue of legacy
+    alerts) and ``random_audit``. Sensitivity = misuse confirmed or partly recovered, specificity =
+    legitimate use cleared, over decided cases."""
+    decided = cases[cases["decision"] != ""]
+    routes = {
+        "alert_review": decided[decided["alerted_by"] != "random_audit"],
+        "random_audit": decided[decided["alerted_by"] == "random_audit"],
+    }
+    result: dict[str, Any] = {}
+    for route, rows in routes.items():
+        real = misuse[rows["tx"].to_numpy()]
+        positive = rows["decision"].isin(["confirmed", "partial"]).to_numpy()
+        result[route] = {
+            "decided": len(rows),
+            "misuse": int(real.sum()),
+            "sensitivity": _share((positive & real).sum(), real.sum()),
+            "specificity": _share((~positive & ~real).sum(), (~real).sum()),
+        }
+    return result
+
+
 def calibrate(sim: Simulation) -> dict[str, Any]:
     """Calibration figures (JSON-ready, deterministic for a given run)."""
     tx = sim.txns
@@ -81,6 +103,7 @@ def calibrate(sim: Simulation) -> dict[str, Any]:
             decided["decision"].isin(["confirmed", "partial"]).sum(), len(decided)
         ),
         "random_audit_cases": int((cases["alerted_by"] == "random_audit").sum()),
+        "review_accuracy": review_accuracy(cases, misuse),
         "typologies_legacy_recall_under_20pct": sorted(
             k for k, v in typologies.items() if v["legacy_recall"] < 0.2
         ),
@@ -120,6 +143,15 @@ def render(calibration: dict[str, Any]) -> Any:
         ("reviewed cases confirmed", f"{c['reviewed_confirmed_share']:.1%}"),
         ("random-audit cases", f"{c['random_audit_cases']:,}"),
     ]
+    for route, name in (("alert_review", "alert review"), ("random_audit", "random audit")):
+        entry = c.get("review_accuracy", {}).get(route)
+        if entry:
+            rows.append(
+                (
+                    f"{name} sensitivity / specificity",
+                    f"{entry['sensitivity']:.1%} / {entry['specificity']:.1%}",
+                )
+            )
     for row in rows:
         head.add_row(*row)
     by_type = Table(title="misuse by typology")

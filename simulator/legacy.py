@@ -165,8 +165,15 @@ class Reviewers:
             opened[window] = d
         return opened, avail_day
 
-    def outcomes(self, tx: np.ndarray, opened_day: np.ndarray, alerted_by: np.ndarray) -> pd.DataFrame:
-        """Case rows for opened cases, with fields after ``now`` left empty."""
+    def outcomes(
+        self, tx: np.ndarray, opened_day: np.ndarray, alerted_by: np.ndarray, audit: bool = False
+    ) -> pd.DataFrame:
+        """Case rows for opened cases, with fields after ``now`` left empty.
+
+        ``audit`` cases (the internal audit's random sample) are decided with the audit's own
+        decision tables, and a case nobody answers is decided on the documents at the deadline
+        instead of being confirmed.
+        """
         lp = self.lp
         keep = opened_day >= 0
         tx, opened_day, alerted_by = tx[keep], opened_day[keep], alerted_by[keep]
@@ -188,14 +195,18 @@ class Reviewers:
         office = np.where(office <= np.where(silent, requested, received), office + DAY, office)
         decided = np.where((in_day < 9 * HOUR) | (in_day >= 18 * HOUR), office, decided)
         misuse = self.is_misuse[tx]
-        table_m, table_l = lp["misuse_decisions"], lp["legit_decisions"]
+        if audit:
+            table_m, table_l = lp["audit_misuse_decisions"], lp["audit_legit_decisions"]
+        else:
+            table_m, table_l = lp["misuse_decisions"], lp["legit_decisions"]
         labels = np.array(["confirmed", "partial", "cleared"], dtype=object)
         cum_m = np.cumsum([table_m[k] for k in labels])
         cum_l = np.cumsum([table_l[k] for k in labels])
         u = self.u_decision[tx]
         idx = np.where(misuse, np.searchsorted(cum_m / cum_m[-1], u), np.searchsorted(cum_l / cum_l[-1], u))
         decision = labels[np.minimum(idx, 2)]
-        decision = np.where(silent, "confirmed", decision)
+        if not audit:
+            decision = np.where(silent, "confirmed", decision)
         basis = np.where(misuse, np.maximum(self.at_stake[tx], 0), self.amount[tx])
         p_lo, p_hi = lp["partial_recovery"]
         partial = np.round(basis * (p_lo + self.u_partial[tx] * (p_hi - p_lo)) / 1000) * 1000
@@ -301,7 +312,7 @@ def run_legacy(
     if audit_tx:
         a_tx = np.concatenate(audit_tx)
         audit = reviewers.outcomes(
-            a_tx, np.concatenate(audit_day), np.full(len(a_tx), "random_audit", dtype=object)
+            a_tx, np.concatenate(audit_day), np.full(len(a_tx), "random_audit", dtype=object), audit=True
         )
         cases = pd.concat([cases, audit], ignore_index=True)
 

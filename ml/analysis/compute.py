@@ -12,8 +12,10 @@ import pandas as pd
 from ml.analysis.estimators import (
     MissEstimate,
     RecallEstimate,
+    ReviewerAccuracy,
     WeightedMetrics,
     amount_recall,
+    estimate_detected,
     estimate_misses,
     estimate_recall,
     ipw_precision_recall,
@@ -50,6 +52,14 @@ def analysis_parameters(overrides: dict[str, Any] | None = None) -> dict[str, An
     if params["label_delay_days"] is None:
         params["label_delay_days"] = load_parameters("labels")["label_delay_days"]
     return params
+
+
+def review_accuracy(params: dict[str, Any]) -> dict[str, ReviewerAccuracy]:
+    """Assumed reviewer accuracy per review route: ``alert_review`` and ``random_sample``."""
+    return {
+        "alert_review": ReviewerAccuracy.from_mapping(params.get("alert_review_accuracy")),
+        "random_sample": ReviewerAccuracy.from_mapping(params.get("random_sample_review_accuracy")),
+    }
 
 
 def amount_band(amount: pd.Series, edges: list[float]) -> pd.Series:
@@ -162,6 +172,10 @@ class Review:
     legacy_amount_recall: RecallEstimate | None
     legacy_detected: dict[str, float]
     legacy_weighted: WeightedMetrics | None
+    legacy_detected_estimate: MissEstimate | None
+    legacy_recall_apparent: RecallEstimate | None
+    legacy_precision: pd.DataFrame
+    accuracy: dict[str, ReviewerAccuracy]
     random_sample_size: int
     jaccard: pd.DataFrame
     cardwatch_pairs: pd.DataFrame
@@ -178,12 +192,25 @@ class Review:
     simulated_sample: dict[str, Any] | None = field(default=None)
 
 
+def _reason_level(alerted_by: pd.Series, random_sources: list[str]) -> pd.Series:
+    """``legacy_rule:night`` -> ``legacy_rule.night``: `ml.labels` strata by the part before ``:``,
+    and the reviewers' priority is set by the alert reason, so the reason must name the stratum."""
+    text = alerted_by.astype("string")
+    keep = text.str.lower().isin([s.lower() for s in random_sources]) | text.isna()
+    return text.where(keep, text.str.replace(":", ".", regex=False)).astype(object)
+
+
 def _training_frame(data: ReviewData, legacy: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """Labels, review strata and IPW weights of the purchases (`ml.labels.build_training_set`), with
+    the alerted strata at the level of the alert reason (each reason has its own review priority, so
+    its own review propensity; a stratum per source would mix them and bias the weights)."""
     cutoff = max(data.transactions["transacted_at"].max(), data.cases["decided_at"].max())
     alerts = legacy.rename(columns={"detector": "alerted_by"})[["transaction_id", "alerted_by", "alerted_at"]]
+    alerts = alerts.assign(alerted_by=_reason_level(alerts["alerted_by"], params["random_sources"]))
+    cases = data.cases.assign(alerted_by=_reason_level(data.cases["alerted_by"], params["random_sources"]))
     training = build_training_set(
         data.transactions[data.transactions["is_purchase"]][["transaction_id", "transacted_at"]],
-        data.cases,
+        cases,
         cutoff,
         alerts=alerts if len(alerts) else None,
         label_delay_days=0,
@@ -201,19 +228,93 @@ def _stratum(purchases: pd.DataFrame, params: dict[str, Any]) -> pd.Series:
 
 
 def _miss_estimate(
-    purchases: pd.DataFrame, alerted: set, sample_rows: pd.DataFrame, params: dict[str, Any]
+    purchases: pd.DataFrame,
+    alerted: set,
+    sample_rows: pd.DataFrame,
+    params: dict[str, Any],
+    accuracy: ReviewerAccuracy | None = None,
 ) -> MissEstimate | None:
     pool = purchases[~purchases["transaction_id"].isin(alerted)]
     if pool.empty or sample_rows.empty:
         return None
     population = pool.groupby("stratum").size()
     means = pool.groupby("stratum")["amount"].mean()
-    return estimate_misses(sample_rows, population, params["confidence"], population_mean_amount=means)
+    return estimate_misses(
+        sample_rows, population, params["confidence"], population_mean_amount=means, accuracy=accuracy
+    )
+
+
+def _detected_estimate(
+    frame: pd.DataFrame, ids: set, amounts: pd.Series, params: dict[str, Any], accuracy: ReviewerAccuracy
+) -> MissEstimate | None:
+    """Misuse among the alerts ``ids`` from their reviewed share, stratified by alert reason."""
+    rows = frame[frame["transaction_id"].isin(ids) & (frame["alert_stratum"] != "unalerted")]
+    if rows.empty or not rows["is_labeled"].any():
+        return None
+    amount = rows["transaction_id"].map(amounts).fillna(0.0)
+    population = rows.groupby("alert_stratum").size()
+    means = amount.groupby(rows["alert_stratum"]).mean()
+    labelled = rows["is_labeled"]
+    label = rows.loc[labelled, "label"].astype(float)
+    sample = pd.DataFrame(
+        {
+            "stratum": rows.loc[labelled, "alert_stratum"],
+            "is_misuse": label,
+            "misuse_amount": amount[labelled] * label,
+        }
+    )
+    return estimate_detected(sample, population, params["confidence"], means, accuracy)
+
+
+def _precision_table(
+    data: ReviewData,
+    frame: pd.DataFrame,
+    legacy: pd.DataFrame,
+    amounts: pd.Series,
+    params: dict[str, Any],
+    accuracy: ReviewerAccuracy,
+) -> tuple[pd.DataFrame, MissEstimate | None]:
+    """Precision per legacy system: reviewed, weighted by review propensity (apparent) and corrected
+    for reviewer error, with its interval. Returns the table and the estimate for all legacy alerts."""
+    outcomes = transaction_outcomes(data.cases).set_index("transaction_id")
+    systems = [("legacy", set(legacy["transaction_id"]))]
+    for name in LEGACY_SYSTEMS:
+        ids = set(legacy.loc[legacy["system"] == name, "transaction_id"])
+        if ids:
+            systems.append((name, ids))
+    records, overall = [], None
+    for name, ids in systems:
+        estimate = _detected_estimate(frame, ids, amounts, params, accuracy)
+        if estimate is None:
+            continue
+        if name == "legacy":
+            overall = estimate
+        reviewed = outcomes.reindex(list(ids))
+        n_reviewed = int(reviewed["is_reviewed"].fillna(False).astype(bool).sum())
+        n_confirmed = int(reviewed["is_confirmed"].fillna(False).astype(bool).sum())
+        apparent = estimate.apparent if estimate.apparent is not None else estimate
+        records.append(
+            {
+                "system": name,
+                "alerts": len(ids),
+                "reviewed": n_reviewed,
+                "confirmed": n_confirmed,
+                "reviewed_precision": n_confirmed / n_reviewed if n_reviewed else float("nan"),
+                "weighted_precision": apparent.rate,
+                "corrected_precision": estimate.rate,
+                "corrected_lower": estimate.rate_lower,
+                "corrected_upper": estimate.rate_upper,
+                "estimated_misuse": estimate.count,
+                "consistent": estimate.consistent,
+            }
+        )
+    return pd.DataFrame.from_records(records), overall
 
 
 def _legacy_estimates(
     data: ReviewData, purchases: pd.DataFrame, legacy: pd.DataFrame, params: dict[str, Any]
-) -> tuple[MissEstimate | None, dict[str, float], pd.DataFrame, int]:
+) -> tuple[MissEstimate | None, dict[str, float], pd.DataFrame, int, pd.DataFrame, MissEstimate | None]:
+    accuracy = review_accuracy(params)
     outcomes = transaction_outcomes(data.cases)
     random = data.cases[data.cases["alerted_by"].astype(str).str.lower().isin(params["random_sources"])]
     alerted = set(legacy["transaction_id"])
@@ -228,23 +329,66 @@ def _legacy_estimates(
             "misuse_amount": np.where(sampled["is_confirmed"], sampled["amount"], 0.0),
         }
     )
-    miss = _miss_estimate(purchases, alerted, sample_rows, params)
+    miss = _miss_estimate(purchases, alerted, sample_rows, params, accuracy["random_sample"])
     frame = _training_frame(data, legacy, params)
     is_alerted = frame["alert_stratum"] != "unalerted"
     labelled = frame["is_labeled"] & is_alerted
-    amounts = frame["transaction_id"].map(purchases.set_index("transaction_id")["amount"]).fillna(0.0)
+    amounts = purchases.set_index("transaction_id")["amount"]
+    row_amounts = frame["transaction_id"].map(amounts).fillna(0.0)
     positive = labelled & (frame["label"] == 1)
+    precision, found = _precision_table(data, frame, legacy, amounts, params, accuracy["alert_review"])
     detected = {
         "confirmed": float(positive.sum()),
-        "confirmed_amount": float(amounts[positive].sum()),
+        "confirmed_amount": float(row_amounts[positive].sum()),
         "ipw": float(frame.loc[positive, "ipw_weight"].sum()),
-        "ipw_amount": float((frame.loc[positive, "ipw_weight"] * amounts[positive]).sum()),
+        "ipw_amount": float((frame.loc[positive, "ipw_weight"] * row_amounts[positive]).sum()),
     }
-    return miss, detected, frame, len(sample_rows)
+    if found is not None:
+        apparent = found.apparent if found.apparent is not None else found
+        detected.update(
+            estimated=found.count,
+            estimated_amount=found.amount,
+            apparent=apparent.count,
+            apparent_amount=apparent.amount,
+        )
+    return miss, detected, frame, len(sample_rows), precision, found
+
+
+def _route_accuracy(cases: pd.DataFrame, truth: pd.DataFrame, random_sources: list[str]) -> dict[str, Any]:
+    """Reviewer sensitivity and specificity per review route, measured against the truth."""
+    decision = cases["decision"].astype("string").str.strip().str.lower()
+    decided = cases[cases["decided_at"].notna() & decision.notna()].assign(
+        positive=decision.isin(["confirmed", "partial"]),
+        route=np.where(
+            cases["alerted_by"].astype(str).str.lower().isin([s.lower() for s in random_sources]),
+            "random_sample",
+            "alert_review",
+        ),
+    )
+    decided = decided.merge(truth[["transaction_id", "is_misuse"]], on="transaction_id")
+    result: dict[str, Any] = {}
+    for route, rows in decided.groupby("route"):
+        misuse, clean = rows[rows["is_misuse"]], rows[~rows["is_misuse"]]
+        result[str(route)] = {
+            "decided": len(rows),
+            "misuse": len(misuse),
+            "clean": len(clean),
+            "sensitivity": float(misuse["positive"].mean()) if len(misuse) else float("nan"),
+            "specificity": float(1 - clean["positive"].mean()) if len(clean) else float("nan"),
+            "false_confirmed": int(clean["positive"].sum()),
+            "prevalence": float(rows["is_misuse"].mean()),
+            "apparent": float(rows["positive"].mean()),
+        }
+    return result
 
 
 def _truth_summary(
-    truth: pd.DataFrame, purchases: pd.DataFrame, alerts: pd.DataFrame, outcomes: pd.DataFrame
+    truth: pd.DataFrame,
+    purchases: pd.DataFrame,
+    alerts: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    cases: pd.DataFrame | None = None,
+    random_sources: list[str] | None = None,
 ) -> dict[str, Any]:
     misuse = truth[truth["is_misuse"] & truth["transaction_id"].isin(set(purchases["transaction_id"]))]
     result: dict[str, Any] = {"misuse": len(misuse), "misuse_amount": float(misuse["amount_at_stake"].sum())}
@@ -257,8 +401,10 @@ def _truth_summary(
         "cleared": int((~decided["is_confirmed"]).sum()),
         "false_cleared": int((~decided["is_confirmed"] & decided["is_misuse"]).sum()),
     }
+    if cases is not None:
+        result["accuracy"] = _route_accuracy(cases, truth, list(random_sources or []))
     systems = {"legacy": alerts[alerts["system"].isin(LEGACY_SYSTEMS)]}
-    for system in sorted(set(alerts["system"]) - set(LEGACY_SYSTEMS)):
+    for system in sorted(set(alerts["system"])):
         systems[system] = alerts[alerts["system"] == system]
     for name, rows in systems.items():
         ids = set(rows["transaction_id"])
@@ -459,10 +605,12 @@ def _simulated_sample(
     purchases: pd.DataFrame,
     alerted: set,
     truth: pd.DataFrame,
-    detected: float,
+    detected: MissEstimate | float,
     exploration: dict[str, Any],
     params: dict[str, Any],
 ) -> dict[str, Any] | None:
+    """The recommended exploration sample drawn from the truth and decided with the assumed accuracy
+    of the random-sample route (seeded), then estimated like the real one."""
     pool = purchases[~purchases["transaction_id"].isin(alerted)]
     if pool.empty:
         return None
@@ -470,14 +618,18 @@ def _simulated_sample(
     rng = np.random.default_rng(20240101)
     picked = pool[rng.random(len(pool)) < rate]
     t = truth.set_index("transaction_id")
+    accuracy = review_accuracy(params)["random_sample"]
+    misuse = picked["transaction_id"].map(t["is_misuse"]).fillna(False).astype(bool).to_numpy()
+    draw = rng.random(len(picked))
+    decided = np.where(misuse, draw < accuracy.sensitivity, draw < accuracy.false_positive_rate)
     rows = pd.DataFrame(
         {
             "stratum": picked["stratum"],
-            "is_misuse": picked["transaction_id"].map(t["is_misuse"]).fillna(False).astype(int),
-            "misuse_amount": picked["transaction_id"].map(t["amount_at_stake"]).fillna(0.0),
+            "is_misuse": decided.astype(int),
+            "misuse_amount": np.where(decided, picked["amount"], 0.0),
         }
     )
-    miss = _miss_estimate(purchases, alerted, rows, params)
+    miss = _miss_estimate(purchases, alerted, rows, params, accuracy)
     if miss is None:
         return None
     true_missed = int(pool["transaction_id"].map(t["is_misuse"]).fillna(False).sum())
@@ -546,9 +698,16 @@ def compute_review(
         int((demand > summary["observed_throughput"]).sum()) if len(opened) else 0
     )
 
-    miss, detected, frame, n_sample = _legacy_estimates(data, purchases, legacy, params)
-    recall = estimate_recall(detected["ipw"], miss) if miss is not None else None
-    recall_amount = amount_recall(detected["ipw_amount"], miss) if miss is not None else None
+    miss, detected, frame, n_sample, precision, found = _legacy_estimates(data, purchases, legacy, params)
+    recall = recall_amount = recall_apparent = None
+    if miss is not None:
+        if found is not None:
+            recall = estimate_recall(found, miss)
+            recall_amount = amount_recall(found, miss)
+            recall_apparent = estimate_recall(found.apparent or found, miss.apparent or miss)
+        else:
+            recall = estimate_recall(detected["ipw"], miss)
+            recall_amount = amount_recall(detected["ipw_amount"], miss)
     is_alerted = (frame["alert_stratum"] != "unalerted").to_numpy()
     weighted = ipw_precision_recall(is_alerted, frame["label"], frame["propensity"], params["min_propensity"])
 
@@ -648,6 +807,10 @@ def compute_review(
         legacy_amount_recall=recall_amount,
         legacy_detected=detected,
         legacy_weighted=weighted,
+        legacy_detected_estimate=found,
+        legacy_recall_apparent=recall_apparent,
+        legacy_precision=precision,
+        accuracy=review_accuracy(params),
         random_sample_size=n_sample,
         jaccard=jac,
         cardwatch_pairs=pairs,
@@ -661,13 +824,13 @@ def compute_review(
         rule_status_counts=status,
     )
     if truth is not None:
-        review.truth = _truth_summary(truth, purchases, alerts, outcomes)
+        review.truth = _truth_summary(truth, purchases, alerts, outcomes, cases, params["random_sources"])
         review.typologies = _typologies(truth, purchases, alerts)
         review.simulated_sample = _simulated_sample(
             purchases,
             alerted_now,
             truth,
-            detected["ipw"],
+            found if found is not None else detected["ipw"],
             exploration,
             params,
         )

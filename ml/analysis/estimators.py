@@ -14,12 +14,28 @@ close to the rule of three (``3 / n`` at 95 %), which is reported per stratum as
 Interval (amount). The missed amount uses the stratified variance of the per-row misuse amount with
 the finite population correction (normal approximation); strata that found nothing add their rule of
 three bound times their mean transaction amount to the upper end.
+
+Reviewer error. Labels are reviewers' decisions, and reviewers err: with sensitivity ``Se`` (misuse
+confirmed) and specificity ``Sp`` (clean use cleared), the apparent rate of confirmations is
+``a = Se * p + (1 - Sp) * (1 - p)``. When the true rate ``p`` is small, false confirmations at
+``1 - Sp`` can outnumber the true ones. `correct_for_reviewer_error` inverts this (Rogan and
+Gladen, 1978): ``p = (a + Sp - 1) / (Se + Sp - 1)``, clipped to [0, 1]; the map is increasing, so
+the interval is the map of the apparent interval's endpoints. Amounts use the same map with the
+population's total amount in place of its count (exact in expectation: a false confirmation adds
+a clean transaction's amount). ``Se`` and ``Sp`` are assumptions (measured by a QA double review);
+their own uncertainty is not in the interval. The same stratified estimator, fed the reviewed
+alerts as a sample of all alerts (strata = what set the review priority), estimates the misuse
+the alerts *detected*, and so precision.
+
+Recall. ``D / (D + M)`` with both the detected ``D`` and the missed ``M`` estimated from
+independent samples; the interval of ``M / D`` is the MOVER-R interval of a ratio (Donner and
+Zou, 2012), mapped through the decreasing ``1 / (1 + M / D)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -69,6 +85,56 @@ def clopper_pearson_interval(x: float, n: float, confidence: float = 0.95) -> tu
 
 
 @dataclass(frozen=True)
+class ReviewerAccuracy:
+    """How often a review route's decisions are right, as a QA double review measures it.
+
+    Attributes
+    ----------
+    sensitivity : float
+        Share of real misuse the route confirms (confirmed or partly recovered).
+    specificity : float
+        Share of clean transactions the route clears; ``1 - specificity`` is its false
+        confirmation rate (reviewer error, and clean cases confirmed because nobody answered).
+    """
+
+    sensitivity: float = 1.0
+    specificity: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.sensitivity <= 1 and 0 <= self.specificity <= 1):
+            raise ValueError("sensitivity and specificity must be in [0, 1]")
+        if self.sensitivity + self.specificity <= 1:
+            raise ValueError("sensitivity + specificity must exceed 1 (decisions better than chance)")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, float] | None) -> ReviewerAccuracy:
+        """From ``{sensitivity, specificity}`` (a missing key is 1.0; ``None`` is perfect accuracy)."""
+        values = dict(values or {})
+        return cls(float(values.get("sensitivity", 1.0)), float(values.get("specificity", 1.0)))
+
+    @property
+    def false_positive_rate(self) -> float:
+        return 1.0 - self.specificity
+
+    @property
+    def youden(self) -> float:
+        """``Se + Sp - 1``: how far the decisions are from coin flips (1 = perfect)."""
+        return self.sensitivity + self.specificity - 1.0
+
+    @property
+    def is_perfect(self) -> bool:
+        return self.sensitivity == 1.0 and self.specificity == 1.0
+
+
+def rogan_gladen(apparent: float, sensitivity: float, specificity: float) -> float:
+    """True rate from an apparent (decision-based) rate: ``(a + Sp - 1) / (Se + Sp - 1)`` in [0, 1]."""
+    accuracy = ReviewerAccuracy(sensitivity, specificity)
+    if not np.isfinite(apparent):
+        return float("nan")
+    return float(np.clip((apparent - accuracy.false_positive_rate) / accuracy.youden, 0.0, 1.0))
+
+
+@dataclass(frozen=True)
 class MissEstimate:
     """Estimated misuse among non-alerted transactions.
 
@@ -90,7 +156,16 @@ class MissEstimate:
     strata : DataFrame
         Per stratum: population, sampled, found, found_amount, rate, rate_lower, rate_upper,
         rule_of_three (upper rate bound where nothing was found, else NaN), misses, misses_lower,
-        misses_upper, missed_amount.
+        misses_upper, missed_amount. Always the apparent (decision-based) figures.
+    population_amount : float
+        Total amount (KRW) of the sampled strata's population; NaN without per-stratum means.
+    apparent : MissEstimate or None
+        The uncorrected estimate when this one is corrected for reviewer error.
+    accuracy : ReviewerAccuracy or None
+        The reviewer accuracy assumed by the correction.
+    consistent : bool
+        False when the apparent interval lies wholly outside what the assumed accuracy allows
+        (below its false confirmation rate or above its sensitivity): the assumption is wrong.
     """
 
     count: float
@@ -107,7 +182,62 @@ class MissEstimate:
     found: int
     unsampled_population: int
     confidence: float
-    strata: pd.DataFrame = field(repr=False)
+    strata: pd.DataFrame = field(repr=False, compare=False)
+    population_amount: float = float("nan")
+    apparent: MissEstimate | None = field(default=None, repr=False)
+    accuracy: ReviewerAccuracy | None = None
+    consistent: bool = True
+
+    @property
+    def is_corrected(self) -> bool:
+        return self.apparent is not None
+
+
+def correct_for_reviewer_error(estimate: MissEstimate, accuracy: ReviewerAccuracy) -> MissEstimate:
+    """The estimate corrected for the reviewers' sensitivity and specificity (Rogan-Gladen).
+
+    Counts: the apparent rate and its interval endpoints go through ``rogan_gladen``, times the
+    population. Amounts: ``(A - (1 - Sp) * population_amount) / (Se + Sp - 1)`` clipped to
+    ``[0, population_amount]``, endpoints alike; without ``population_amount`` the amounts are
+    scaled by the count's correction (false confirmations assumed as large as true ones). Perfect
+    accuracy returns the estimate unchanged.
+    """
+    if accuracy.is_perfect:
+        return estimate
+    base = estimate.apparent if estimate.apparent is not None else estimate
+    fpr, youden = accuracy.false_positive_rate, accuracy.youden
+    big_n = float(base.population)
+
+    def rate(value: float) -> float:
+        return rogan_gladen(value, accuracy.sensitivity, accuracy.specificity)
+
+    corrected = [rate(v) for v in (base.rate, base.rate_lower, base.rate_upper)]
+    counts = [r * big_n for r in corrected]
+    pop_amount = base.population_amount
+    if np.isfinite(pop_amount):
+        amounts = [
+            float(np.clip((a - fpr * pop_amount) / youden, 0.0, pop_amount))
+            for a in (base.amount, base.amount_lower, base.amount_upper)
+        ]
+    else:
+        scale = counts[0] / base.count if base.count > 0 else 0.0
+        amounts = [base.amount * scale, base.amount_lower * scale, base.amount_upper * scale]
+    consistent = bool(base.rate_upper >= fpr and base.rate_lower <= accuracy.sensitivity)
+    return replace(
+        base,
+        count=counts[0],
+        count_lower=counts[1],
+        count_upper=counts[2],
+        amount=amounts[0],
+        amount_lower=amounts[1],
+        amount_upper=amounts[2],
+        rate=corrected[0],
+        rate_lower=corrected[1],
+        rate_upper=corrected[2],
+        apparent=base,
+        accuracy=accuracy,
+        consistent=consistent,
+    )
 
 
 def estimate_misses(
@@ -118,8 +248,11 @@ def estimate_misses(
     stratum_column: str = "stratum",
     label_column: str = "is_misuse",
     amount_column: str | None = "misuse_amount",
+    accuracy: ReviewerAccuracy | None = None,
 ) -> MissEstimate:
     """Stratified estimate of misuse the filters did not alert, from a reviewed random sample.
+
+    The same estimator gives the misuse among the alerts from the reviewed alerts (`estimate_detected`).
 
     Parameters
     ----------
@@ -131,8 +264,11 @@ def estimate_misses(
     confidence : float, default=0.95
     population_mean_amount : mapping or Series, optional
         Mean transaction amount per stratum; widens the amount interval of zero-finding strata
-        by their rule of three bound.
+        by their rule of three bound, and lets the reviewer-error correction handle amounts exactly.
     stratum_column, label_column, amount_column : str
+    accuracy : ReviewerAccuracy, optional
+        Sensitivity and specificity of the reviews that produced the labels; the estimate is then
+        corrected (`correct_for_reviewer_error`) and the uncorrected one kept as ``apparent``.
 
     Returns
     -------
@@ -206,8 +342,11 @@ def estimate_misses(
     zero = sampled[sampled["found"] == 0]
     extra = float((zero["rule_of_three"] * zero["population"] * zero["mean_amount"].fillna(0.0)).sum())
     big_n = float(sampled["population"].sum())
+    pop_amount = float((sampled["population"] * sampled["mean_amount"]).sum(min_count=1))
+    if sampled["mean_amount"].isna().any():
+        pop_amount = float("nan")
     table = table.drop(columns=["amount_var"])
-    return MissEstimate(
+    estimate = MissEstimate(
         count=total,
         count_lower=max(0.0, lower),
         count_upper=upper,
@@ -223,6 +362,36 @@ def estimate_misses(
         unsampled_population=int(table.loc[table["sampled"] == 0, "population"].sum()),
         confidence=confidence,
         strata=table,
+        population_amount=pop_amount,
+    )
+    return correct_for_reviewer_error(estimate, accuracy) if accuracy is not None else estimate
+
+
+def estimate_detected(
+    reviewed: pd.DataFrame,
+    alerts: Mapping[Any, int] | pd.Series,
+    confidence: float = 0.95,
+    alert_mean_amount: Mapping[Any, float] | pd.Series | None = None,
+    accuracy: ReviewerAccuracy | None = None,
+    stratum_column: str = "stratum",
+    label_column: str = "is_misuse",
+    amount_column: str | None = "misuse_amount",
+) -> MissEstimate:
+    """Misuse among all alerts, from the reviewed ones: `estimate_misses` with alerts as the population.
+
+    Strata must be what decided which alerts were reviewed (the alert reason that set the review
+    priority), so that within a stratum the reviewed alerts are a random sample of its alerts;
+    ``N_h / n_h`` is then the inverse review propensity. ``rate`` is the precision of the alerts.
+    """
+    return estimate_misses(
+        reviewed,
+        alerts,
+        confidence,
+        population_mean_amount=alert_mean_amount,
+        stratum_column=stratum_column,
+        label_column=label_column,
+        amount_column=amount_column,
+        accuracy=accuracy,
     )
 
 
@@ -234,8 +403,10 @@ class RecallEstimate:
     ----------
     recall, lower, upper : float
     detected : float
-        Misuse among the alerts (confirmed, or its IPW extrapolation).
+        Misuse among the alerts (confirmed, or its stratified / IPW extrapolation).
     misses, misses_lower, misses_upper : float
+    detected_lower, detected_upper : float
+        Interval of ``detected`` (equal to it when it was given as a number).
     """
 
     recall: float
@@ -245,38 +416,90 @@ class RecallEstimate:
     misses: float
     misses_lower: float
     misses_upper: float
+    detected_lower: float = float("nan")
+    detected_upper: float = float("nan")
 
 
-def estimate_recall(detected: float, misses: MissEstimate | tuple[float, float, float]) -> RecallEstimate:
+def _triple(
+    value: MissEstimate | tuple[float, float, float] | float, amount: bool
+) -> tuple[float, float, float]:
+    if isinstance(value, MissEstimate):
+        if amount:
+            return value.amount, value.amount_lower, value.amount_upper
+        return value.count, value.count_lower, value.count_upper
+    if np.ndim(value) == 0:
+        v = float(value)  # type: ignore[arg-type]
+        return v, v, v
+    a, b, c = (float(v) for v in value)  # type: ignore[union-attr]
+    return a, b, c
+
+
+def ratio_interval(
+    numerator: tuple[float, float, float], denominator: tuple[float, float, float]
+) -> tuple[float, float]:
+    """MOVER-R interval of ``n / d`` from the estimates and intervals of independent ``n >= 0`` and
+    ``d > 0`` (Donner and Zou, 2012). Where the closed form does not apply (the denominator's
+    interval reaches 0 or twice its estimate), the endpoint ratios ``l_n / u_d`` and ``u_n / l_d``
+    are used instead, which are wider.
+    """
+    n, ln, un = numerator
+    d, ld, ud = denominator
+    nd = n * d
+    lower = ln / ud if ud > 0 else 0.0
+    disc = nd * nd - ln * ud * (2 * n - ln) * (2 * d - ud)
+    if d > 0 and 0 < ud < 2 * d and disc >= 0:
+        lower = max(0.0, (nd - np.sqrt(disc)) / (ud * (2 * d - ud)))
+    upper = un / ld if ld > 0 else float("inf")
+    disc = nd * nd - un * ld * (2 * n - un) * (2 * d - ld)
+    if d > 0 and 0 < ld < 2 * d and disc >= 0:
+        upper = (nd + np.sqrt(disc)) / (ld * (2 * d - ld))
+    return float(lower), float(upper)
+
+
+def estimate_recall(
+    detected: MissEstimate | tuple[float, float, float] | float,
+    misses: MissEstimate | tuple[float, float, float],
+    amount: bool = False,
+) -> RecallEstimate:
     """Recall ≈ detected / (detected + estimated misses).
 
-    The interval maps the misses' interval through the (decreasing) recall formula: the upper
-    recall uses the lower miss bound and the other way round. Works for counts and amounts alike.
+    With ``detected`` a number, the interval maps the misses' interval through the (decreasing)
+    recall formula: the upper recall uses the lower miss bound and the other way round. With an
+    interval on ``detected`` as well (a `MissEstimate` of the alerts or a triple), the interval of
+    ``misses / detected`` is MOVER-R (`ratio_interval`), which reduces to the former when the
+    detected interval is a point. Works for counts and amounts alike (``amount=True`` reads the
+    amounts of `MissEstimate` arguments).
 
     Parameters
     ----------
-    detected : float
-        Confirmed misuse among the alerts (count or KRW).
+    detected : float, (estimate, lower, upper) or MissEstimate
+        Misuse among the alerts (count or KRW).
     misses : MissEstimate or (estimate, lower, upper)
-        Count interval when a `MissEstimate` is given.
+    amount : bool, default=False
     """
-    if isinstance(misses, MissEstimate):
-        m, low, high = misses.count, misses.count_lower, misses.count_upper
+    d, d_low, d_high = _triple(detected, amount)
+    m, low, high = _triple(misses, amount)
+
+    def ratio(det: float, miss: float) -> float:
+        total = det + miss
+        return float(det / total) if total > 0 else float("nan")
+
+    if d > 0 and m >= 0:
+        theta_low, theta_high = ratio_interval((m, low, high), (d, d_low, d_high))
+        lower = 1.0 / (1.0 + theta_high) if np.isfinite(theta_high) else 0.0
+        upper = 1.0 / (1.0 + theta_low)
     else:
-        m, low, high = (float(v) for v in misses)
-
-    def ratio(miss: float) -> float:
-        total = detected + miss
-        return float(detected / total) if total > 0 else float("nan")
-
+        lower, upper = ratio(d_low, high), ratio(d_high, low)
     return RecallEstimate(
-        ratio(m), ratio(high), ratio(low), float(detected), float(m), float(low), float(high)
+        ratio(d, m), float(lower), float(upper), float(d), float(m), float(low), float(high), d_low, d_high
     )
 
 
-def amount_recall(detected_amount: float, misses: MissEstimate) -> RecallEstimate:
+def amount_recall(
+    detected_amount: MissEstimate | tuple[float, float, float] | float, misses: MissEstimate
+) -> RecallEstimate:
     """Recall by amount: confirmed amount / (confirmed amount + estimated missed amount)."""
-    return estimate_recall(detected_amount, (misses.amount, misses.amount_lower, misses.amount_upper))
+    return estimate_recall(detected_amount, misses, amount=True)
 
 
 @dataclass(frozen=True)

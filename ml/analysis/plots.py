@@ -45,6 +45,7 @@ LABELS = {
     "capacity_point": {"en": "capacity-optimal", "ko": "처리한도 최적"},
     "cost_point": {"en": "cost-optimal", "ko": "비용 최적"},
     "recall_title": {"en": "Estimated vs true recall", "ko": "추정 재현율과 실제 재현율"},
+    "recall_estimate": {"en": "estimate and interval", "ko": "추정치와 구간"},
 }
 
 
@@ -282,7 +283,7 @@ def recall_plot(rows: pd.DataFrame, lang: str) -> bytes:
             fmt="o",
             color="#3182bd",
             capsize=4,
-            label=label("estimated", lang),
+            label=label("recall_estimate", lang),
         )
         if "true" in rows and rows["true"].notna().any():
             ax.plot(rows["true"], y, "D", color="#e6550d", label=label("true", lang))

@@ -116,6 +116,7 @@ def _section_one(review: Review, lang: str) -> list[Block]:
         )
     blocks.append(Block("h3", text("s1_systems", lang)))
     blocks.append(table_block(card.drop(columns=["detector"], errors="ignore"), CARD_SPEC, lang))
+    blocks.extend(_precision_blocks(review, lang))
 
     blocks.append(Block("h3", text("s1_recall", lang)))
     recall_rows = []
@@ -149,6 +150,7 @@ def _section_one(review: Review, lang: str) -> list[Block]:
                 ),
             )
         )
+        blocks.extend(_sample_assumption_blocks(review, lang))
         if miss.found == 0:
             blocks.append(
                 Block(
@@ -169,6 +171,16 @@ def _section_one(review: Review, lang: str) -> list[Block]:
                 "upper": recall.upper,
             }
         )
+        raw = review.legacy_recall_apparent
+        if raw is not None and miss.is_corrected:
+            recall_rows.append(
+                {
+                    "name": text("recall_row_raw", plots.plot_language(lang)),
+                    "recall": raw.recall,
+                    "lower": raw.lower,
+                    "upper": raw.upper,
+                }
+            )
     truth = review.truth
     if truth is not None and "legacy" in truth:
         legacy_truth = truth["legacy"]
@@ -190,6 +202,25 @@ def _section_one(review: Review, lang: str) -> list[Block]:
         )
         for row in recall_rows:
             row["true"] = legacy_truth["recall"]
+        measured = truth.get("accuracy", {})
+        alert_acc, sample_acc = measured.get("alert_review"), measured.get("random_sample")
+        if alert_acc and sample_acc:
+            blocks.append(
+                Block(
+                    "p",
+                    text(
+                        "accuracy_truth",
+                        lang,
+                        alert_se=fmt_pct(alert_acc["sensitivity"]),
+                        alert_sp=fmt_pct(alert_acc["specificity"]),
+                        alert_n=fmt_int(alert_acc["decided"]),
+                        sample_se=fmt_pct(sample_acc["sensitivity"]),
+                        sample_sp=fmt_pct(sample_acc["specificity"]),
+                        sample_misuse=fmt_int(sample_acc["misuse"]),
+                        sample_clean=fmt_int(sample_acc["clean"]),
+                    ),
+                )
+            )
         sim = review.simulated_sample
         if sim is not None:
             blocks.append(
@@ -254,6 +285,90 @@ def _section_one(review: Review, lang: str) -> list[Block]:
         spec = [("system", "str"), ("period", "str"), ("alerts", "int"), ("reviewed", "int")]
         spec += [("confirmed", "int"), ("precision", "pct")]
         blocks.append(table_block(review.trend, spec, lang))
+    return blocks
+
+
+PRECISION_SPEC = [
+    ("system", "str"),
+    ("alerts", "int"),
+    ("reviewed", "int"),
+    ("confirmed", "int"),
+    ("reviewed_precision", "pct"),
+    ("weighted_precision", "pct"),
+    ("corrected_precision", "pct"),
+    ("corrected_lower", "pct"),
+    ("corrected_upper", "pct"),
+    ("true_precision", "pct"),
+]
+
+
+def _precision_blocks(review: Review, lang: str) -> list[Block]:
+    """Precision of the legacy systems corrected for the alert queue's reviewer error."""
+    table, found = review.legacy_precision, review.legacy_detected_estimate
+    if found is None or table is None or table.empty:
+        return []
+    accuracy = review.accuracy["alert_review"]
+    overall = table[table["system"] == "legacy"].iloc[0]
+    detected = found.apparent or found
+    blocks = [Block("h3", text("s1_precision", lang))]
+    blocks.append(
+        Block(
+            "p",
+            text(
+                "precision_corrected",
+                lang,
+                sensitivity=fmt_pct(accuracy.sensitivity),
+                specificity=fmt_pct(accuracy.specificity),
+                source=text("accuracy_source", lang),
+                precision=fmt_pct(overall["corrected_precision"]),
+                lower=fmt_pct(overall["corrected_lower"]),
+                upper=fmt_pct(overall["corrected_upper"]),
+                detected=fmt_num(found.count, 0),
+                detected_lower=fmt_num(found.count_lower, 0),
+                detected_upper=fmt_num(found.count_upper, 0),
+                reviewed=fmt_pct(overall["reviewed_precision"]),
+                weighted=fmt_pct(detected.rate),
+            ),
+        )
+    )
+    bad = table.loc[~table["consistent"].astype(bool), "system"].tolist()
+    if bad:
+        blocks.append(Block("p", text("precision_inconsistent", lang, systems=_join(bad, lang))))
+    shown = table.copy()
+    if review.truth is not None:
+        shown["true_precision"] = [review.truth.get(name, {}).get("precision") for name in shown["system"]]
+    blocks.append(table_block(shown, PRECISION_SPEC, lang))
+    return blocks
+
+
+def _sample_assumption_blocks(review: Review, lang: str) -> list[Block]:
+    """The random-sample route's assumed accuracy, the uncorrected figures and any warning."""
+    miss, raw = review.legacy_miss, review.legacy_recall_apparent
+    if miss is None or not miss.is_corrected or miss.accuracy is None:
+        return []
+    apparent = miss.apparent
+    accuracy = miss.accuracy
+    values = {
+        "sensitivity": fmt_pct(accuracy.sensitivity),
+        "specificity": fmt_pct(accuracy.specificity),
+        "source": text("accuracy_source", lang),
+        "found": fmt_int(apparent.found),
+        "misses": fmt_num(apparent.count),
+        "misses_lower": fmt_num(apparent.count_lower),
+        "misses_upper": fmt_num(apparent.count_upper),
+        "recall": fmt_pct(raw.recall if raw else np.nan),
+        "recall_lower": fmt_pct(raw.lower if raw else np.nan),
+        "recall_upper": fmt_pct(raw.upper if raw else np.nan),
+    }
+    fpr = accuracy.false_positive_rate
+    # expected share of the confirmations that are clean: (1 - Sp)(1 - p) / apparent rate
+    share = min(1.0, fpr * (1 - miss.rate) / apparent.rate) if apparent.rate > 0 else np.nan
+    values["false_share"] = fmt_pct(share, 0)
+    blocks = [Block("p", text("recall_assumption", lang, **values))]
+    if not miss.consistent:
+        blocks.append(Block("p", text("recall_inconsistent", lang, fpr=fmt_pct(fpr, 2))))
+    elif share > 0.5:
+        blocks.append(Block("p", text("recall_fragile", lang, fpr=fmt_pct(fpr, 2))))
     return blocks
 
 
@@ -604,13 +719,13 @@ def _section_four(review: Review, lang: str) -> list[Block]:
     blocks.append(Block("h3", text("s4_monthly", lang)))
     blocks.append(Block("ul", items=text("monthly", lang)))
     blocks.append(Block("h2", text("s5", lang)))
-    rows = pd.DataFrame(
-        [
-            {"parameter": key, "value": value}
-            for key, value in params.items()
-            if not isinstance(value, list | dict)
-        ]
-    )
+    entries = []
+    for key, value in params.items():
+        if isinstance(value, dict) and all(not isinstance(v, list | dict) for v in value.values()):
+            entries.extend({"parameter": f"{key}.{k}", "value": v} for k, v in value.items())
+        elif not isinstance(value, list | dict):
+            entries.append({"parameter": key, "value": value})
+    rows = pd.DataFrame(entries)
     blocks.append(table_block(rows, [("parameter", "str"), ("value", "str")], lang))
     return blocks
 

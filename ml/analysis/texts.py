@@ -34,16 +34,67 @@ TEXT: dict[str, tuple[str, str]] = {
     "s1_rules": ("Scorecard per legacy rule and the legacy tree", "기존 규칙·기존 트리 모델별 성과표"),
     "s1_trend": ("Trend by month", "월별 추이"),
     "s1_recall": ("Estimated recall", "추정 재현율"),
+    "s1_precision": ("Precision corrected for reviewer error", "검토 오류를 보정한 적중률"),
+    "precision_corrected": (
+        "Reviewers' decisions are labels with errors. Assuming the alert queue confirms {sensitivity} of real "
+        "misuse and clears {specificity} of clean transactions (alert_review_accuracy: {source}), misuse makes up "
+        "{precision} [{lower}, {upper}] of all legacy alerts, about {detected} [{detected_lower}, {detected_upper}] "
+        "transactions. Uncorrected, the reviewed share is {reviewed} and, weighted by 1 / review rate of each "
+        "alert reason, {weighted}: false confirmations, not misuse, make up the difference. The interval covers "
+        "sampling error only, not an error in the assumed accuracy.",
+        "담당자의 결정은 오류가 섞인 라벨입니다. 경보 검토가 실제 부정의 {sensitivity}를 확정하고 정상 거래의 "
+        "{specificity}를 종결한다고 가정하면(alert_review_accuracy: {source}), 기존 경보 전체 중 부정 비율은 {precision} "
+        "[{lower}, {upper}], 약 {detected}건 [{detected_lower}, {detected_upper}]입니다. 보정하지 않으면 검토 기준 "
+        "적중률은 {reviewed}, 경보 사유별 검토율의 역수로 가중하면 {weighted}이며, 그 차이는 부정이 아니라 오확정입니다. "
+        "구간은 표본 오차만 반영하며 가정한 정확도의 오차는 포함하지 않습니다.",
+    ),
+    "accuracy_source": ("to be measured by a QA double review", "QA 이중 검토로 측정할 값"),
+    "precision_inconsistent": (
+        "For {systems} the weighted share of confirmations lies outside what the assumed accuracy allows: the "
+        "assumption does not fit these decisions; measure it.",
+        "{systems}은(는) 가중 확정 비율이 가정한 정확도로 가능한 범위를 벗어납니다. 가정이 실제 결정과 맞지 않으니 "
+        "측정이 필요합니다.",
+    ),
     "recall_sample": (
         "Random sample of non-alerted transactions: {sampled} reviewed, {found} misuse found, out of {population} "
         "non-alerted purchases. Estimated missed misuse {misses} [{misses_lower}, {misses_upper}] transactions, "
         "{amount} [{amount_lower}, {amount_upper}]. Estimated recall {recall} [{recall_lower}, {recall_upper}] by "
-        "count and {amount_recall} [{amount_recall_lower}, {amount_recall_upper}] by amount, with the confirmed "
-        "alerts weighted by 1 / review rate ({detected} estimated misuse among the alerts).",
+        "count and {amount_recall} [{amount_recall_lower}, {amount_recall_upper}] by amount, against the misuse "
+        "among the alerts estimated above ({detected}).",
         "미경보 거래 무작위 표본: {population}건 중 {sampled}건 검토, 부정 {found}건 발견. 추정 누락 부정 {misses}건 "
         "[{misses_lower}, {misses_upper}], 금액 {amount} [{amount_lower}, {amount_upper}]. 추정 재현율(건수) {recall} "
         "[{recall_lower}, {recall_upper}], 금액 기준 {amount_recall} [{amount_recall_lower}, {amount_recall_upper}]. "
-        "확정 경보는 검토율의 역수로 가중했습니다(경보 내 추정 부정 {detected}건).",
+        "경보 내 부정은 위에서 추정한 값({detected}건)입니다.",
+    ),
+    "recall_assumption": (
+        "These figures assume the sample's in-depth reviews confirm {sensitivity} of real misuse and clear "
+        "{specificity} of clean transactions (random_sample_review_accuracy: {source}); at that false confirmation "
+        "rate about {false_share} of the sample's {found} confirmations are expected to be clean. Uncorrected, they "
+        "would mean {misses} [{misses_lower}, {misses_upper}] missed transactions and a recall of {recall} "
+        "[{recall_lower}, {recall_upper}].",
+        "이 값은 표본의 심층 검토가 실제 부정의 {sensitivity}를 확정하고 정상 거래의 {specificity}를 종결한다는 가정에 "
+        "따른 것입니다(random_sample_review_accuracy: {source}). 그 오확정률이면 표본 확정 {found}건 중 약 "
+        "{false_share}는 정상 거래로 예상됩니다. 보정하지 않으면 누락 {misses}건 [{misses_lower}, {misses_upper}], "
+        "재현율 {recall} [{recall_lower}, {recall_upper}]을 뜻합니다.",
+    ),
+    "recall_fragile": (
+        "Most of the sample's confirmations are then false: the estimate rests on the assumed specificity, and "
+        "the sample's reviews need a false confirmation rate ({fpr}) well under the miss rate they measure.",
+        "그러면 표본 확정 건 대부분이 오확정입니다. 추정치는 가정한 특이도에 달려 있으며, 표본 검토의 오확정률({fpr})은 "
+        "측정하려는 누락률보다 충분히 낮아야 합니다.",
+    ),
+    "recall_inconsistent": (
+        "The sample confirmed fewer cases than the assumed false confirmation rate alone would produce ({fpr}): the "
+        "assumed specificity of this route is too low; measure it.",
+        "표본의 확정 건수가 가정한 오확정률({fpr})만으로 예상되는 수보다 적습니다. 이 경로의 특이도 가정이 너무 낮으니 "
+        "측정이 필요합니다.",
+    ),
+    "accuracy_truth": (
+        "Measured against the truth, the alert queue decided with sensitivity {alert_se} and specificity "
+        "{alert_sp} ({alert_n} decided cases), the random sample with sensitivity {sample_se} and specificity "
+        "{sample_sp} ({sample_misuse} misuse and {sample_clean} clean cases).",
+        "정답과 비교하면 경보 검토의 민감도는 {alert_se}, 특이도는 {alert_sp}(결정 {alert_n}건), 무작위 표본 검토의 "
+        "민감도는 {sample_se}, 특이도는 {sample_sp}(부정 {sample_misuse}건, 정상 {sample_clean}건)였습니다.",
     ),
     "recall_zero": (
         "The sample found nothing: by the rule of three the miss rate is at most {bound} per transaction, up to "
@@ -62,12 +113,13 @@ TEXT: dict[str, tuple[str, str]] = {
         "{amount_recall}; 부정 {missed}건, {missed_amount}이 한 번도 경보되지 않았습니다.",
     ),
     "recall_simulated": (
-        "The recommended exploration sample (section 4), drawn from the truth at rate {rate}: {sampled} reviewed, "
-        "{found} found; estimated misses {misses} [{misses_lower}, {misses_upper}] against {true_missed} true; "
-        "estimated recall {recall} [{recall_lower}, {recall_upper}] against {true_recall} true.",
-        "권고 탐색 표본(4절)을 비율 {rate}로 정답에서 뽑은 결과: {sampled}건 검토, {found}건 발견; 추정 누락 {misses}건 "
-        "[{misses_lower}, {misses_upper}] (실제 {true_missed}건); 추정 재현율 {recall} [{recall_lower}, {recall_upper}] "
-        "(실제 {true_recall}).",
+        "The recommended exploration sample (section 4), drawn from the truth at rate {rate} and decided with the "
+        "assumed accuracy of the random-sample reviews: {sampled} reviewed, {found} confirmed; estimated misses "
+        "{misses} [{misses_lower}, {misses_upper}] against {true_missed} true; estimated recall {recall} "
+        "[{recall_lower}, {recall_upper}] against {true_recall} true.",
+        "권고 탐색 표본(4절)을 비율 {rate}로 정답에서 뽑아 무작위 표본 검토의 가정 정확도로 결정한 결과: {sampled}건 "
+        "검토, {found}건 확정; 추정 누락 {misses}건 [{misses_lower}, {misses_upper}] (실제 {true_missed}건); 추정 재현율 "
+        "{recall} [{recall_lower}, {recall_upper}] (실제 {true_recall}).",
     ),
     "recall_gap": (
         "Reviewers' decisions are labels with errors, and every label-based estimate inherits them: "
@@ -79,6 +131,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "recall_row_audit": ("legacy · audit sample", "기존 · 감사 표본"),
     "recall_row_explore": ("legacy · recommended sample", "기존 · 권고 표본"),
+    "recall_row_raw": ("legacy · audit sample, uncorrected", "기존 · 감사 표본, 보정 전"),
     # section 2
     "s2": ("2. Where and why they fail", "2. 어디서, 왜 실패하는가"),
     "s2_typ": ("Misuse typologies missed", "놓친 부정 유형"),
@@ -287,6 +340,12 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "reviewed": ("Reviewed", "검토"),
     "confirmed": ("Confirmed", "확정"),
     "precision": ("Precision", "적중률"),
+    "reviewed_precision": ("Reviewed precision", "검토 기준 적중률"),
+    "weighted_precision": ("Weighted, uncorrected", "가중, 보정 전"),
+    "corrected_precision": ("Corrected precision", "보정 적중률"),
+    "corrected_lower": ("Lower", "하한"),
+    "corrected_upper": ("Upper", "상한"),
+    "true_precision": ("True precision", "실제 적중률"),
     "review_rate": ("Review rate", "검토율"),
     "confirmed_amount": ("Confirmed KRW", "확정 금액(원)"),
     "recovered_amount": ("Recovered KRW", "환수 금액(원)"),

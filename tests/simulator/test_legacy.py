@@ -100,3 +100,23 @@ def test_random_audit_samples_non_alerted_transactions(default_company: Path) ->
     assert alerted.isdisjoint(audit["transaction_id"])
     months = audit["opened_at"].str.slice(0, 7).nunique()
     assert months >= 10
+
+
+def test_random_audit_decides_in_depth(default_company: Path) -> None:
+    """The internal audit's sample has its own decision tables: false findings are rare and a
+    cardholder who never answers is decided on the documents, not confirmed at the deadline."""
+    truth = pq.read_table(default_company / "truth" / "transactions.parquet").to_pandas()
+    cases = read_source(default_company, "case_outcomes").merge(truth, on="transaction_id")
+    decided = cases[cases["decision"] != ""]
+    audit = decided[decided["alerted_by"] == "random_audit"]
+    queue = decided[decided["alerted_by"] != "random_audit"]
+    audit_false = (audit.loc[~audit["is_misuse"], "decision"] != "cleared").mean()
+    queue_false = (queue.loc[~queue["is_misuse"], "decision"] != "cleared").mean()
+    legit = PARAMS["legacy"]["audit_legit_decisions"]
+    assert audit_false < 0.02 < queue_false
+    assert legit["cleared"] > PARAMS["legacy"]["legit_decisions"]["cleared"]
+    unanswered = audit[audit["explanation_received_at"] == ""]
+    assert len(unanswered) > 0 and (unanswered["decision"] == "cleared").any()
+    accuracy = read_calibration(default_company)["review_accuracy"]
+    assert accuracy["random_audit"]["specificity"] > accuracy["alert_review"]["specificity"]
+    assert accuracy["alert_review"]["decided"] + accuracy["random_audit"]["decided"] == len(decided)

@@ -212,6 +212,11 @@ def test_report_with_scores_and_truth(reports) -> None:
     assert "leave_use" in md
     assert "Capacity-optimal threshold" in md
     assert "card (employee) precision@k" in md
+    # reviewer error: the corrected precision, the assumption per route and the truth's accuracy
+    assert TEXT["s1_precision"][0] in md
+    assert "alert_review_accuracy" in md and "random_sample_review_accuracy" in md
+    assert "| alert_review_accuracy.specificity |" in md
+    assert "Measured against the truth" in md
 
 
 def test_report_refuses_an_unknown_language(tmp_path: Path) -> None:
