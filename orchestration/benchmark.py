@@ -93,12 +93,15 @@ def bench_size(employees: int, months: int, workdir: Path) -> dict[str, object]:
     paths = Paths.from_env(home)
     env = dict(os.environ, CARDWATCH_HOME=str(home), CARDWATCH_WAREHOUSE=str(home / "warehouse.duckdb"))
     cardwatch = str(Path(sys.executable).with_name("cardwatch"))
+    load = os.getloadavg()[0]
     simulate_s, _, _ = _run_measured(
         [cardwatch, "simulate", "--employees", str(employees), "--months", str(months), "--out", str(home)],
         env,
     )
+    cpu = _children_cpu()
     ingest_s, ingest_gb, _ = _run_measured([cardwatch, "ingest", "--landing", str(home / "landing")], env)
     build_s, build_gb, out = _run_measured(dbt_command(paths, DBT_PIPELINE_BUILD), env)
+    cpu_s = _children_cpu() - cpu
     import duckdb
 
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
@@ -110,12 +113,14 @@ def bench_size(employees: int, months: int, workdir: Path) -> dict[str, object]:
     return {
         "employees": employees,
         "months": months,
+        "load_before": load,
         "transactions": transactions,
         "simulate_s": simulate_s,
         "ingest_s": ingest_s,
         "ingest_peak_gb": ingest_gb,
         "dbt_build_s": build_s,
         "dbt_peak_gb": build_gb,
+        "cpu_s": cpu_s,
         "rows_per_s": transactions / (ingest_s + build_s),
         "dbt_pass": int(summary.group(1)) if summary else None,
         "dbt_error": int(summary.group(2)) if summary else None,
@@ -129,15 +134,15 @@ def render(results: list[dict[str, object]]) -> str:
         "Targets: 2,000 × 12 ingest + dbt build under 60 s; 20,000 × 12 (about 3 million transactions) under "
         "6 minutes and 8 GB.",
         "",
-        "| employees × months | transactions | ingest s | dbt build s | ingest + build s | peak GB | rows/s | dbt PASS / ERROR |",
-        "|---|---|---|---|---|---|---|---|",
+        "| employees × months | transactions | ingest s | dbt build s | ingest + build s | CPU s | peak GB | rows/s | dbt PASS / ERROR | load before |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         total = float(r["ingest_s"]) + float(r["dbt_build_s"])  # type: ignore[arg-type]
         peak = max(float(r["ingest_peak_gb"]), float(r["dbt_peak_gb"]))  # type: ignore[arg-type]
         lines.append(
             f"| {r['employees']:,} × {r['months']} | {r['transactions']:,} | {r['ingest_s']:.1f} | "
-            f"{r['dbt_build_s']:.1f} | {total:.1f} | {peak:.2f} | {r['rows_per_s']:,.0f} | {r['dbt_pass']} / {r['dbt_error']} |"
+            f"{r['dbt_build_s']:.1f} | {total:.1f} | {r['cpu_s']:.1f} | {peak:.2f} | {r['rows_per_s']:,.0f} | {r['dbt_pass']} / {r['dbt_error']} | {r['load_before']:.1f} |"
         )
     lines += [
         "",
