@@ -1,4 +1,5 @@
-"""Monitoring marts: alert volume against capacity, precision at capacity on matured outcomes."""
+"""Monitoring marts: alert volume against capacity, precision at capacity on matured outcomes,
+estimated recall per month and system, and the threshold curves."""
 
 import dagster as dg
 import duckdb
@@ -17,7 +18,10 @@ from orchestration.monitoring import refresh_monitoring
     kinds={"duckdb"},
 )
 def monitoring_marts(context: dg.AssetExecutionContext, cardwatch: CardwatchResource) -> dg.MaterializeResult:
-    """Rebuild alert volume per day (vs capacity) and precision at capacity per month and system."""
+    """Rebuild alert volume per day (vs capacity), precision at capacity per month and system, and
+    the estimates: recall per month (Cardwatch from its exploration sample, the legacy filters from
+    the internal audit) and the threshold curves, in monitoring.estimated_recall and
+    monitoring.threshold_curve."""
     paths = cardwatch.paths()
     with warehouse_lock(paths.home, wait_seconds=600):
         con = duckdb.connect(str(paths.warehouse))
