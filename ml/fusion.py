@@ -5,9 +5,10 @@ Two modes, chosen at fit time by `select_mode`:
 ``cold_start``
     Fewer than ``min_positive_labels`` matured positive labels (or fewer than
     ``min_negative_labels`` negatives). The score is a weighted mean of percentile ranks, each
-    against the fit rows: the rules' rank (highest unsuppressed severity, hit count breaking
-    ties; no hit ranks 0) and the mean rank of the unsupervised detectors' scores. It orders the
-    grey zone but is not a probability.
+    against the reference rows (a seeded sample of the transactions known at the fit, see
+    ``max_reference_rows`` in ``ml/config/system.yml``): the rules' rank (highest unsuppressed
+    severity, hit count breaking ties; no hit ranks 0) and the mean rank of the unsupervised
+    detectors' scores. It orders the grey zone but is not a probability.
 ``stacked``
     Enough labels. Rule flags, hit counts, the highest severity and the anomaly scores are
     features of the supervised model (stacking, as in XGBOD); the score is its calibrated
@@ -30,7 +31,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ml.explain import Reason, feature_phrases, load_parameters, model_reason
-from ml.labels import TrainingSet
+from ml.labels import TrainingSet, isin
 from ml.supervised import SupervisedModel, as_frame, default_params
 
 COLD_START = "cold_start"
@@ -120,7 +121,7 @@ def stacking_features(
         flagged = active.groupby("rule_id")["transaction_id"].agg(set)
         for rule_id in sorted(rule_ids if rule_ids is not None else hits["rule_id"].dropna().unique()):
             members = flagged.get(rule_id, set())
-            out[f"{rule_flag_prefix}{rule_id}"] = ids.isin(members).astype(int).to_numpy()
+            out[f"{rule_flag_prefix}{rule_id}"] = isin(ids, members).astype(int)
     if anomaly_scores is not None:
         if isinstance(anomaly_scores, pd.DataFrame):
             scores = anomaly_scores.set_index("transaction_id")
@@ -169,9 +170,9 @@ class HybridModel(BaseEstimator):
         Labels seen at fit.
     anomaly_columns_ : list of str
     rule_reference_ : ndarray
-        Sorted rule signal (severity + count / (count + 1)) of the fit rows.
+        Sorted rule signal (severity + count / (count + 1)) of the reference rows.
     anomaly_reference_ : dict of str to ndarray
-        Sorted scores of each detector on the fit rows.
+        Sorted scores of each detector on the reference rows.
     supervised_ : SupervisedModel or None
         The stacked model (``stacked`` mode only).
     feature_names_in_ : ndarray of str
@@ -200,8 +201,8 @@ class HybridModel(BaseEstimator):
         self.supervised_params = supervised_params
         self.top_n = top_n
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> HybridModel:
-        """Fit the cold-start references on every row and, with enough labels, the stacked model.
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None, reference: Any = None) -> HybridModel:
+        """Fit the cold-start references and, with enough labels, the stacked model.
 
         Parameters
         ----------
@@ -211,14 +212,19 @@ class HybridModel(BaseEstimator):
             1, 0 or NaN (unlabelled). Only labelled rows train the supervised model.
         sample_weight : array-like, optional
             Inverse-propensity weights (used on the labelled rows).
+        reference : array-like of bool, optional
+            Rows the cold-start percentile ranks are measured against (default every row). They
+            should represent every transaction known, labelled or not (e.g. a uniform sample):
+            labelled rows alone are mostly alerted ones, whose rule signal is high.
         """
         frame = as_frame(X)
         self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
         self.n_features_in_ = frame.shape[1]
         self.anomaly_columns_ = [c for c in frame.columns if str(c).startswith(self.anomaly_prefix)]
-        self.rule_reference_ = np.sort(self._rule_signal(frame))
+        basis = frame if reference is None else frame.loc[np.asarray(reference, dtype=bool)]
+        self.rule_reference_ = np.sort(self._rule_signal(basis))
         self.anomaly_reference_ = {
-            c: np.sort(frame[c].to_numpy(dtype=float)[np.isfinite(frame[c].to_numpy(dtype=float))])
+            c: np.sort(basis[c].to_numpy(dtype=float)[np.isfinite(basis[c].to_numpy(dtype=float))])
             for c in self.anomaly_columns_
         }
         target = (
@@ -372,7 +378,8 @@ class TrainedHybrid:
     model : HybridModel
     feature_names : list of str
     train_ids : list
-        Transactions the model was fitted on (all known rows; labelled ones train the trees).
+        Transactions known at the cut-off (the labelled ones train the trees; a sample of all
+        of them is the cold-start reference), hashed into the registry's data fingerprint.
     training_window : (Timestamp, Timestamp)
     summary : dict
         Label counts, mode and cut-off.
@@ -390,30 +397,45 @@ def train_hybrid(
     training: TrainingSet,
     fusion_overrides: dict[str, Any] | None = None,
     supervised_overrides: dict[str, Any] | None = None,
+    reference_ids: Any = None,
 ) -> TrainedHybrid:
     """Fit the hybrid on the transactions known at the training set's cut-off.
 
     Parameters
     ----------
     stacked : DataFrame
-        `stacking_features` output with ``transaction_id`` and ``transacted_at``.
+        `stacking_features` output with ``transaction_id`` and ``transacted_at``: every known
+        transaction, or (as `ml.system.train_system` passes) every labelled one plus the
+        reference rows. Rows missing from ``training`` are left out.
     training : TrainingSet
-        Labels and IPW weights at the cut-off (`ml.labels.build_training_set`).
+        Labels and IPW weights at the cut-off (`ml.labels.build_training_set`), over every
+        transaction known (its propensities need them all).
     fusion_overrides, supervised_overrides : dict, optional
         Overrides of ``ml/config/fusion.yml`` and ``ml/config/supervised.yml``.
+    reference_ids : array-like, optional
+        Transactions of ``stacked`` the cold-start ranks are measured against (default every
+        row of ``stacked``).
     """
     known = training.frame[["transaction_id", "label", "ipw_weight"]]
     rows = stacked.merge(known, on="transaction_id", how="inner", validate="one_to_one")
     rows = rows.sort_values(["transacted_at", "transaction_id"], kind="stable").reset_index(drop=True)
     features = feature_columns(stacked)
+    reference = None if reference_ids is None else isin(rows["transaction_id"], reference_ids)
     model = make_hybrid(fusion_overrides, supervised_overrides)
-    model.fit(rows[features], rows["label"].to_numpy(dtype=float), rows["ipw_weight"].to_numpy(dtype=float))
-    window = (pd.Timestamp(rows["transacted_at"].min()), pd.Timestamp(rows["transacted_at"].max()))
+    model.fit(
+        rows[features],
+        rows["label"].to_numpy(dtype=float),
+        rows["ipw_weight"].to_numpy(dtype=float),
+        reference=reference,
+    )
+    times = pd.to_datetime(training.frame["transacted_at"])
+    window = (pd.Timestamp(times.min()), pd.Timestamp(times.max()))
     summary = {
         **training.summary(),
         "mode": model.mode_,
         "n_positive_labels": model.n_positive_labels_,
         "n_negative_labels": model.n_negative_labels_,
         "n_rows": len(rows),
+        "n_reference_rows": len(rows) if reference is None else int(reference.sum()),
     }
-    return TrainedHybrid(model, features, rows["transaction_id"].tolist(), window, summary)
+    return TrainedHybrid(model, features, training.frame["transaction_id"].tolist(), window, summary)

@@ -17,7 +17,7 @@ import pandas as pd
 from ml.detectors import AnomalyDetector
 from ml.explain import load_parameters
 from ml.fusion import NON_FEATURE_COLUMNS, TrainedHybrid, stacking_features, train_hybrid
-from ml.labels import build_training_set
+from ml.labels import TrainingSet, build_training_set, isin
 
 CATEGORY_PREFIX = "category__"
 
@@ -75,19 +75,28 @@ class DetectionSystem:
         return stacking_features(inputs, rule_hits, scores, rule_ids=self.rule_ids)
 
     def score(
-        self, features: pd.DataFrame, rule_hits: pd.DataFrame | None, *, explain: bool = True
+        self,
+        features: pd.DataFrame,
+        rule_hits: pd.DataFrame | None,
+        *,
+        explain: bool = True,
+        stacked: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """One row per transaction: score, probability, component scores, mode and reasons.
 
         ``explain=False`` leaves ``reasons`` empty (evaluations need the ranking only, and the
-        per-row contributions cost more than the scores).
+        per-row contributions cost more than the scores). ``stacked`` is `stack`'s output for
+        ``features`` (row for row) when the caller has it already, e.g. to explain some of the
+        rows it scored: they keep the detector scores they were ranked with (pyod's ECOD scores
+        a row relative to the batch it is scored in) and the detectors do not run again.
         """
-        stacked = self.stack(features, rule_hits)
-        for column in self.hybrid.feature_names:
-            if column not in stacked:
-                stacked[column] = 0
+        stacked = self.stack(features, rule_hits) if stacked is None else stacked
+        if len(stacked) != len(features):
+            raise ValueError(f"stacked has {len(stacked)} rows, features {len(features)}")
         scored = self.hybrid.model.score_frame(
-            stacked[self.hybrid.feature_names], ids=stacked["transaction_id"], explain=explain
+            stacked.reindex(columns=self.hybrid.feature_names, fill_value=0),
+            ids=stacked["transaction_id"],
+            explain=explain,
         )
         anomaly = [c for c in stacked.columns if c.startswith("anomaly__")]
         ranks = (
@@ -103,6 +112,140 @@ class DetectionSystem:
         return scored.reset_index(drop=True)
 
 
+INDEX_COLUMNS = ("transaction_id", "transacted_at", "category_group")
+
+
+@dataclass
+class TrainingPlan:
+    """Which known transactions a retraining at ``cutoff`` reads whole, decided from their ids.
+
+    Attributes
+    ----------
+    cutoff : Timestamp
+    training : TrainingSet
+        Labels, strata and IPW weights of every transaction known at the cut-off.
+    categories : list of str
+        Category groups of the known transactions (the one-hot columns).
+    detector_ids : Series
+        The detectors' fit sample, in the order drawn.
+    reference_ids : Series
+        The cold-start reference sample (every known transaction equally likely).
+    stacked_ids : Series
+        What the detectors score and the hybrid is fitted on: every labelled transaction and the
+        reference sample, in time order.
+    detectors : list of str
+    random_state : int
+    """
+
+    cutoff: pd.Timestamp
+    training: TrainingSet
+    categories: list[str]
+    detector_ids: pd.Series
+    reference_ids: pd.Series
+    stacked_ids: pd.Series
+    detectors: list[str]
+    random_state: int
+
+    def feature_ids(self) -> pd.Series:
+        """Transactions whose whole feature rows the fit needs (the rest only count for weights)."""
+        return pd.concat([self.stacked_ids, self.detector_ids], ignore_index=True).drop_duplicates()
+
+
+def plan_training(
+    known: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    alerts: pd.DataFrame | None,
+    cutoff: Any,
+    *,
+    detectors: list[str] | None = None,
+    max_detector_rows: int | None = None,
+    max_reference_rows: int | None = None,
+    random_state: int = 0,
+    label_delay_days: float | None = None,
+) -> TrainingPlan:
+    """Labels of every transaction before ``cutoff`` and the samples a retraining reads whole.
+
+    Parameters
+    ----------
+    known : DataFrame
+        At least ``transaction_id`` and ``transacted_at`` (``category_group`` when present) of
+        the features-mart rows, in the mart's order (time, then id); rows at or after ``cutoff``
+        are dropped. The samples are drawn by position, so the same rows give the same samples.
+    outcomes, alerts, cutoff, detectors, max_detector_rows, max_reference_rows, random_state, label_delay_days
+        See `train_system`.
+    """
+    params = load_parameters("system")
+    names = detectors or list(params["detectors"])
+    detector_limit = int(max_detector_rows or params["max_detector_rows"])
+    reference_limit = int(max_reference_rows or params["max_reference_rows"])
+    cutoff = pd.Timestamp(cutoff)
+    before = (pd.to_datetime(known["transacted_at"]) < cutoff).to_numpy()
+    index = known.loc[before, [c for c in INDEX_COLUMNS if c in known]].reset_index(drop=True)
+    if index.empty:
+        raise ValueError(f"no transactions before the cut-off {cutoff}")
+    categories = sorted(
+        index.get("category_group", pd.Series(dtype=str)).fillna("unknown").astype(str).unique()
+    )
+    training = build_training_set(
+        index[["transaction_id", "transacted_at"]],
+        outcomes,
+        cutoff,
+        alerts,
+        label_delay_days=label_delay_days,
+    )
+    labeled = training.frame.loc[training.frame["is_labeled"], "transaction_id"]
+    reference = _seeded_sample(index, reference_limit, random_state)["transaction_id"]
+    used = isin(index["transaction_id"], labeled) | isin(index["transaction_id"], reference)
+    return TrainingPlan(
+        cutoff=cutoff,
+        training=training,
+        categories=categories,
+        detector_ids=_seeded_sample(index, detector_limit, random_state)["transaction_id"],
+        reference_ids=reference,
+        stacked_ids=index.loc[used, "transaction_id"],
+        detectors=names,
+        random_state=random_state,
+    )
+
+
+def fit_system(plan: TrainingPlan, features: pd.DataFrame, rule_hits: pd.DataFrame) -> DetectionSystem:
+    """Fit the detectors on the plan's sample and the hybrid on its labelled and reference rows.
+
+    Parameters
+    ----------
+    plan : TrainingPlan
+    features : DataFrame
+        Features-mart rows including at least ``plan.feature_ids()`` (others are ignored).
+    rule_hits : DataFrame
+        ``fct_rule_hits`` of the transactions known at the cut-off: every rule that hit one gets
+        a flag column.
+    """
+    rows = features.set_index("transaction_id", drop=False)
+    missing = ~isin(plan.feature_ids(), rows.index)
+    if missing.any():
+        raise ValueError(f"{int(missing.sum())} transactions of the training plan have no feature rows")
+    sample = model_inputs(rows.loc[plan.detector_ids].reset_index(drop=True), plan.categories)
+    columns = detector_columns(sample)
+    fitted = {
+        name: AnomalyDetector(detector=name, random_state=plan.random_state).fit(sample[columns])
+        for name in plan.detectors
+    }
+    known_hits = rule_hits[isin(rule_hits["transaction_id"], plan.training.frame["transaction_id"])]
+    rule_ids = sorted(known_hits["rule_id"].dropna().unique())
+    used = rows.loc[plan.stacked_ids].reset_index(drop=True)
+    system = DetectionSystem(fitted, columns, None, rule_ids, plan.categories)  # type: ignore[arg-type]
+    stacked = system.stack(used, known_hits[isin(known_hits["transaction_id"], plan.stacked_ids)])
+    system.hybrid = train_hybrid(stacked, plan.training, reference_ids=plan.reference_ids)
+    system.summary = {
+        **system.hybrid.summary,
+        "detectors": plan.detectors,
+        "detector_rows": len(sample),
+        "reference_rows": len(plan.reference_ids),
+        "stacked_rows": len(stacked),
+    }
+    return system
+
+
 def train_system(
     features: pd.DataFrame,
     rule_hits: pd.DataFrame,
@@ -112,10 +255,19 @@ def train_system(
     *,
     detectors: list[str] | None = None,
     max_detector_rows: int | None = None,
+    max_reference_rows: int | None = None,
     random_state: int = 0,
     label_delay_days: float | None = None,
 ) -> DetectionSystem:
     """Fit detectors and the hybrid on transactions before ``cutoff`` and outcomes matured by then.
+
+    The detectors score (stack) only the rows the hybrid uses: every transaction with a matured
+    label (all of them train the supervised model) and a seeded sample of all known ones, the
+    cold-start reference. Unlabelled rows teach the supervised model nothing, so leaving the
+    others out bounds a retraining's cost as history grows without changing what it learns from
+    labels; the review propensities (IPW weights) still count every known transaction.
+    `plan_training` and `fit_system` are the two halves, for callers that read only the rows the
+    plan needs.
 
     Parameters
     ----------
@@ -128,37 +280,31 @@ def train_system(
         Detector names (default ``ml/config/system.yml``).
     max_detector_rows : int, optional
         Fit detectors on a seeded sample of at most this many rows (their cost grows with rows).
+    max_reference_rows : int, optional
+        Cold-start ranks are measured against a seeded sample of at most this many known rows
+        (default ``ml/config/system.yml``).
+    random_state : int
+        Seed of the samples and the stochastic detectors.
     label_delay_days : float, optional
         Days a decision must be old at the cut-off to count as a label (default
         ``ml/config/labels.yml``); a backtest passes its own.
     """
-    params = load_parameters("system")
-    names = detectors or list(params["detectors"])
-    limit = int(max_detector_rows or params["max_detector_rows"])
-    cutoff = pd.Timestamp(cutoff)
-    known = features[pd.to_datetime(features["transacted_at"]) < cutoff].reset_index(drop=True)
-    if known.empty:
-        raise ValueError(f"no transactions before the cut-off {cutoff}")
-    categories = sorted(
-        known.get("category_group", pd.Series(dtype=str)).fillna("unknown").astype(str).unique()
-    )
-    inputs = model_inputs(known, categories)
-    columns = detector_columns(inputs)
-    sample = inputs if len(inputs) <= limit else inputs.sample(limit, random_state=random_state)
-    fitted = {
-        name: AnomalyDetector(detector=name, random_state=random_state).fit(sample[columns]) for name in names
-    }
-    known_hits = rule_hits[rule_hits["transaction_id"].isin(known["transaction_id"])]
-    rule_ids = sorted(known_hits["rule_id"].dropna().unique())
-    system = DetectionSystem(fitted, columns, None, rule_ids, categories)  # type: ignore[arg-type]
-    stacked = system.stack(known, known_hits)
-    training = build_training_set(
-        known[["transaction_id", "transacted_at"]],
+    plan = plan_training(
+        features,
         outcomes,
-        cutoff,
         alerts,
+        cutoff,
+        detectors=detectors,
+        max_detector_rows=max_detector_rows,
+        max_reference_rows=max_reference_rows,
+        random_state=random_state,
         label_delay_days=label_delay_days,
     )
-    system.hybrid = train_hybrid(stacked, training)
-    system.summary = {**system.hybrid.summary, "detectors": names, "detector_rows": len(sample)}
-    return system
+    return fit_system(plan, features, rule_hits)
+
+
+def _seeded_sample(frame: pd.DataFrame, limit: int, random_state: int) -> pd.DataFrame:
+    """At most ``limit`` rows of ``frame``, drawn uniformly with a fixed seed (all when fewer)."""
+    if limit < 1:
+        raise ValueError(f"a sample needs at least one row, got a limit of {limit}")
+    return frame if len(frame) <= limit else frame.sample(limit, random_state=random_state)

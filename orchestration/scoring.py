@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 
 from ml.explain import Reason, load_parameters
+from ml.labels import isin
 from ml.policy import EXPLORATION, decide_alerts, load_policy
 from ml.registry import GateConfig, ModelEvaluation, ModelRegistry, capacity_evaluation
-from ml.system import DetectionSystem, train_system
+from ml.system import INDEX_COLUMNS, DetectionSystem, fit_system, plan_training
 
 SCORES_TABLE = "marts.fct_scores"
 ALERTS_TABLE = "marts.fct_alerts"
@@ -49,6 +50,31 @@ def read_features(con: duckdb.DuckDBPyConnection, start: datetime | None, end: d
         f"SELECT * FROM features.fct_transaction_features WHERE {where} ORDER BY transacted_at, transaction_id",
         params,
     )
+
+
+def read_known_index(con: duckdb.DuckDBPyConnection, before: datetime) -> pd.DataFrame:
+    """Ids, times and category groups of every transaction before ``before``, in `read_features` order."""
+    return _frame(
+        con,
+        f"SELECT {', '.join(INDEX_COLUMNS)} FROM features.fct_transaction_features WHERE transacted_at < ? "
+        "ORDER BY transacted_at, transaction_id",
+        [before],
+    )
+
+
+def read_features_of(con: duckdb.DuckDBPyConnection, ids: pd.Series, before: datetime) -> pd.DataFrame:
+    """Features of the transactions ``ids`` before ``before``, in `read_features` order."""
+    name = "_cardwatch_feature_ids"
+    con.register(name, pd.DataFrame({"transaction_id": np.asarray(ids, dtype=object)}))
+    try:
+        return _frame(
+            con,
+            "SELECT * FROM features.fct_transaction_features WHERE transacted_at < ? "
+            f"AND transaction_id IN (SELECT transaction_id FROM {name}) ORDER BY transacted_at, transaction_id",
+            [before],
+        )
+    finally:
+        con.unregister(name)
 
 
 def read_rule_hits(con: duckdb.DuckDBPyConnection, start: datetime | None, end: datetime) -> pd.DataFrame:
@@ -99,10 +125,15 @@ def read_alerts(con: duckdb.DuckDBPyConnection, before: datetime) -> pd.DataFram
 
 
 def train(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> DetectionSystem:
-    """Fit the detection system on everything known at ``cutoff``."""
-    features = read_features(con, None, cutoff)
-    hits = read_rule_hits(con, None, cutoff)
-    return train_system(features, hits, read_outcomes(con), read_alerts(con, cutoff), cutoff)
+    """Fit the detection system on everything known at ``cutoff`` (`ml.system.train_system`).
+
+    Every known transaction counts for the labels' review propensities, but only the rows the
+    fit uses (the labelled ones and the seeded samples, `ml.system.plan_training`) are read
+    whole, so the read stops growing with history as the fit does.
+    """
+    plan = plan_training(read_known_index(con, cutoff), read_outcomes(con), read_alerts(con, cutoff), cutoff)
+    features = read_features_of(con, plan.feature_ids(), cutoff)
+    return fit_system(plan, features, read_rule_hits(con, None, cutoff))
 
 
 @dataclass
@@ -240,7 +271,8 @@ def score_and_alert(
 
     Reasons are computed for the alerted transactions only: the booster's per-feature
     contributions cost several times the score, only alerts are read with their reasons, and
-    each explanation depends on its own row only.
+    each explanation depends on its own row only, given the stacking features it was scored with
+    (they are reused, not recomputed).
     """
     start = datetime.combine(first, datetime.min.time())
     end = datetime.combine(last + timedelta(days=1), datetime.min.time())
@@ -249,14 +281,13 @@ def score_and_alert(
     scored = pd.DataFrame()
     decided = pd.DataFrame()
     if not features.empty:
-        scored = system.score(features, hits, explain=False)
+        stacked = system.stack(features, hits)
+        scored = system.score(features, hits, explain=False, stacked=stacked)
         model_reasons: dict[Any, list] = {}
 
         def explain(alerts: pd.DataFrame) -> list[list]:
-            chosen = set(alerts["transaction_id"])
-            explained = system.score(
-                features[features["transaction_id"].isin(chosen)], hits[hits["transaction_id"].isin(chosen)]
-            )
+            chosen = isin(features["transaction_id"], alerts["transaction_id"])
+            explained = system.score(features[chosen], None, stacked=stacked[chosen])
             model_reasons.update(zip(explained["transaction_id"], explained["reasons"], strict=True))
             return [model_reasons[t] for t in alerts["transaction_id"]]
 
@@ -303,10 +334,34 @@ def record_decision(con: duckdb.DuckDBPyConnection, decision: dict[str, Any], pa
     )
 
 
+def load_version(
+    registry: ModelRegistry, version: str | int, cache: dict[str, DetectionSystem] | None = None
+) -> DetectionSystem:
+    """``registry.load(version)``, unpickled once while ``cache`` holds it (a model file is tens of MB).
+
+    The cache keeps the last version loaded only: a run scores with one champion at a time.
+    """
+    key = str(version)
+    if cache is None:
+        return registry.load(key)
+    if key not in cache:
+        cache.clear()
+        cache[key] = registry.load(key)
+    return cache[key]
+
+
 def retrain_and_gate(
-    con: duckdb.DuckDBPyConnection, registry: ModelRegistry, cutoff: datetime, partition: str, why: str
+    con: duckdb.DuckDBPyConnection,
+    registry: ModelRegistry,
+    cutoff: datetime,
+    partition: str,
+    why: str,
+    loaded: dict[str, DetectionSystem] | None = None,
 ) -> dict[str, Any]:
-    """Train a challenger at ``cutoff``, compare it with the champion, promote it if the gate passes."""
+    """Train a challenger at ``cutoff``, compare it with the champion, promote it if the gate passes.
+
+    ``loaded`` is a `load_version` cache (the champion is evaluated with its cached copy).
+    """
     capacity = load_policy().daily_capacity
     system = train(con, cutoff)
     window = evaluation_window(con, cutoff, int(load_parameters("registry")["evaluation_window_days"]))
@@ -327,7 +382,7 @@ def retrain_and_gate(
     champion_version = registry.alias_version("champion")
     champion_eval = None
     if champion_version is not None and window is not None:
-        champion_eval = evaluate(registry.load(champion_version), window, capacity)
+        champion_eval = evaluate(load_version(registry, champion_version, loaded), window, capacity)
     if challenger_eval is None:
         challenger_eval = ModelEvaluation(metrics={}, n_outcomes=0)  # nothing matured to measure
     # The first model has nothing to beat and something must score: it becomes champion as it is.
@@ -435,21 +490,22 @@ def run_detection(
     known before the day it starts scoring.
     """
     summary: dict[str, Any] = {"scored": 0, "alerts": 0, "retrained": [], "by_route": {}}
+    loaded: dict[str, DetectionSystem] = {}  # the champion in force, unpickled once (`load_version`)
     day = first
     while day <= last:
         reason, drift = retrain_reason(con, registry, day, settings)
         write_drift(con, drift)
         if reason:
             decision = retrain_and_gate(
-                con, registry, datetime.combine(day, datetime.min.time()), day.isoformat(), reason
+                con, registry, datetime.combine(day, datetime.min.time()), day.isoformat(), reason, loaded
             )
             summary["retrained"].append(
                 {"day": day.isoformat(), "why": reason, "promoted": decision.get("accepted")}
             )
         # score one drift window with today's champion, then look again
-        version = registry.alias_version("champion")
+        version = str(registry.alias_version("champion"))
         period_end = min(last, day + timedelta(days=int(settings["drift_window_days"]) - 1))
-        result = score_and_alert(con, registry.load(version), str(version), day, period_end)
+        result = score_and_alert(con, load_version(registry, version, loaded), version, day, period_end)
         summary["scored"] += result.scored
         summary["alerts"] += result.alerts
         for route, count in result.by_route.items():
