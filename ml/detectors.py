@@ -220,6 +220,47 @@ def _floor_pca_weights(detector: Any, X: np.ndarray) -> None:
     detector._process_decision_scores()
 
 
+class TailScorer:
+    """ECOD / COPOD tail scores of new rows against the training rows alone.
+
+    PyOD's ECOD and COPOD score new rows by recomputing the empirical CDFs over the training rows
+    *plus the whole batch being scored*, so a transaction's score depends on which other rows
+    were scored with it (a weekly batch, a single day, a backtest window) and each call re-sorts
+    the training data. Here every row is scored as PyOD scores a batch of that one row: its
+    left tail is (training values <= x, plus itself) / (n + 1), its right tail likewise, and
+    the skewness sign is the training data's. Scores no longer depend on the batch, and scoring
+    costs a binary search per value.
+    """
+
+    def __init__(self, training: np.ndarray, combine: str) -> None:
+        from scipy.stats import skew
+
+        self.sorted_ = np.sort(training, axis=0)
+        # a constant training column has no skewness (NaN): both tails count, as for zero skew
+        self.skew_sign_ = np.nan_to_num(np.sign(skew(training, axis=0)), nan=0.0)
+        self.combine = combine
+
+    def tails(self, X: np.ndarray) -> np.ndarray:
+        """Per-row, per-feature tail scores (they sum to the row's score)."""
+        n = self.sorted_.shape[0]
+        left = np.empty_like(X, dtype=float)
+        right = np.empty_like(X, dtype=float)
+        for j in range(X.shape[1]):
+            column = self.sorted_[:, j]
+            left[:, j] = np.searchsorted(column, X[:, j], side="right")
+            right[:, j] = n - np.searchsorted(column, X[:, j], side="left")
+        u_left = -np.log((left + 1) / (n + 1))
+        u_right = -np.log((right + 1) / (n + 1))
+        sign = self.skew_sign_
+        u_skew = u_left * -1 * np.sign(sign - 1) + u_right * np.sign(sign + 1)
+        if self.combine == "copod":
+            return np.maximum(u_skew, (u_left + u_right) / 2)
+        return np.maximum(np.maximum(u_left, u_right), u_skew)
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        return self.tails(X).sum(axis=1)
+
+
 class AnomalyDetector(OutlierMixin, BaseEstimator):
     """A zoo detector with median imputation and scaling in front.
 
@@ -295,6 +336,13 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             _floor_pca_weights(self.detector_, scaled)
         self.decision_scores_ = np.asarray(self.detector_.decision_scores_, dtype=float)
         self.threshold_ = float(self.detector_.threshold_)
+        self.tail_scorer_ = None
+        if get_spec(self.detector).explanation == "tail":
+            self.tail_scorer_ = TailScorer(scaled, get_spec(self.detector).name)
+            # PyOD keeps its last batch's per-row arrays: four copies of the training data in a pickle
+            for leftover in ("O", "U_l", "U_r", "U_skew"):
+                if hasattr(self.detector_, leftover):
+                    delattr(self.detector_, leftover)
         return self
 
     def _make_scaler(self) -> StandardScaler | RobustScaler | None:
@@ -316,7 +364,11 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Anomaly score per row; higher means more anomalous."""
-        scaled = self._transform(X)
+        return self._score_scaled(self._transform(X))
+
+    def _score_scaled(self, scaled: np.ndarray) -> np.ndarray:
+        if getattr(self, "tail_scorer_", None) is not None:
+            return self.tail_scorer_.score(scaled)
         return np.asarray(self.detector_.decision_function(scaled), dtype=float)
 
     def score_samples(self, X: Any) -> np.ndarray:
@@ -349,17 +401,16 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         if method == "tail":
             if get_spec(self.detector).explanation != "tail":
                 raise ValueError(f"tail contributions exist only for ECOD and COPOD, not {self.detector}")
-            self.detector_.decision_function(scaled)
-            return np.asarray(self.detector_.O, dtype=float)[-scaled.shape[0] :]
+            return self.tail_scorer_.tails(scaled)
         if method == "robust_z":
             return np.abs(scaled - self.center_) / self.spread_
         if method == "median_delta":
-            base = np.asarray(self.detector_.decision_function(scaled), dtype=float)
+            base = self._score_scaled(scaled)
             out = np.empty_like(scaled)
             for j in range(scaled.shape[1]):
                 moved = scaled.copy()
                 moved[:, j] = self.center_[j]
-                out[:, j] = base - np.asarray(self.detector_.decision_function(moved), dtype=float)
+                out[:, j] = base - self._score_scaled(moved)
             return out
         raise ValueError(f"unknown explanation method {method!r}")
 

@@ -129,3 +129,27 @@ def test_make_detector_filters_parameters_and_rejects_unknown_names() -> None:
         make_detector("nope")
     with pytest.raises(ValueError, match="scaling"):
         AnomalyDetector("hbos", scaling="minmax").fit(np.zeros((5, 2)) + np.arange(5)[:, None])
+
+
+@pytest.mark.parametrize("name", ["ecod", "copod"])
+def test_tail_scores_do_not_depend_on_the_batch(name) -> None:
+    """A transaction's ECOD / COPOD score is the same whatever it is scored with, and equals PyOD's
+    score of that row scored alone (PyOD recomputes its CDFs over training rows plus the batch)."""
+    rng = np.random.default_rng(3)
+    train = rng.lognormal(size=(2_000, 4))
+    train[:, 1] = np.round(train[:, 1])  # ties
+    rows = rng.lognormal(size=(50, 4))
+    rows[-1] = 40.0  # far out in every feature
+    detector = AnomalyDetector(detector=name).fit(train)
+
+    together = detector.decision_function(rows)
+    alone = np.array([detector.decision_function(rows[i : i + 1])[0] for i in range(len(rows))])
+    with_outliers = detector.decision_function(np.vstack([rows, np.full((500, 4), 40.0)]))[: len(rows)]
+    np.testing.assert_allclose(together, alone)
+    np.testing.assert_allclose(together, with_outliers)
+
+    scaled = detector._transform(rows[:5])
+    pyod_alone = [detector.detector_.decision_function(scaled[i : i + 1])[0] for i in range(5)]
+    np.testing.assert_allclose(together[:5], pyod_alone)
+    assert together.argmax() == len(rows) - 1
+    np.testing.assert_allclose(detector.contributions(rows).sum(axis=1), together)
