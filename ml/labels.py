@@ -31,11 +31,19 @@ UNALERTED = "unalerted"
 
 def alert_source(alerted_by: Any) -> str:
     """Source group of an ``alerted_by`` value: the part before ``:`` (``legacy_rule:night`` ->
-    ``legacy_rule``), lower-cased; empty values give ``unknown``."""
+    ``legacy_rule``), lower-cased; empty values give ``unknown``.
+
+    A case raised by several things lists them with commas, the rules that fired and the system
+    that routed it (``late_night,cardwatch:ranked``): its source is that system (``cardwatch``),
+    the same group as the alert itself (``cardwatch:ranked``) in the alerts table.
+    """
     if alerted_by is None or (isinstance(alerted_by, float) and np.isnan(alerted_by)):
         return "unknown"
-    text = str(alerted_by).strip().lower()
-    return text.split(":", 1)[0] if text else "unknown"
+    tokens = [token.strip() for token in str(alerted_by).lower().split(",") if token.strip()]
+    if not tokens:
+        return "unknown"
+    routed = [token for token in tokens if ":" in token]
+    return (routed[-1] if routed else tokens[0]).split(":", 1)[0]
 
 
 def isin(values: Any, members: Iterable[Any]) -> np.ndarray:

@@ -58,6 +58,30 @@ def test_alert_source_groups_prefixes() -> None:
     assert alert_source("legacy_rule:late_night") == "legacy_rule"
     assert alert_source("Random_Audit") == "random_audit"
     assert alert_source(None) == "unknown"
+    # a Cardwatch case names the rules that fired and the route: its source is the routing system
+    assert alert_source("late_night,cardwatch:ranked") == alert_source("cardwatch:ranked") == "cardwatch"
+    assert alert_source("exploration") == "exploration"
+
+
+def test_cardwatch_cases_weigh_by_the_share_of_its_alerts_reviewed() -> None:
+    """40 Cardwatch alerts (the alerts table says ``cardwatch:ranked``), 10 of them decided as cases
+    that also name the rules that fired: each decided one stands for 4 alerts."""
+    ids = [f"c{i}" for i in range(40)]
+    transactions = pd.DataFrame({"transaction_id": ids, "transacted_at": _day(-60)})
+    alerts = pd.DataFrame({"transaction_id": ids, "alerted_by": "cardwatch:ranked"})
+    outcomes = pd.DataFrame(
+        {
+            "transaction_id": ids[:10],
+            "alerted_by": "late_night,round_amount,cardwatch:ranked",
+            "opened_at": _day(-59),
+            "decided_at": _day(-40),
+            "decision": ["confirmed", "cleared"] * 5,
+        }
+    )
+    ts = build_training_set(transactions, outcomes, CUTOFF, alerts, label_delay_days=14)
+    assert ts.propensity_by_stratum["cardwatch"] == pytest.approx(0.25)
+    weights = ts.frame.set_index("transaction_id").loc[ids[:10], "ipw_weight"]
+    assert weights.to_numpy() == pytest.approx(np.full(10, 4.0))
 
 
 def test_labels_by_case(small_case) -> None:
