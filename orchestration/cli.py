@@ -43,7 +43,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 # Subcommands that live outside their group's module: group name -> ["module:attribute", ...]
 EXTRA_SUBCOMMANDS: dict[str, list[str]] = {
-    "benchmark": ["orchestration.benchmark:build", "orchestration.benchmark:pipeline"],
+    "benchmark": [
+        "orchestration.benchmark:build",
+        "orchestration.benchmark:pipeline",
+        "orchestration.benchmark:scoring",
+    ],
 }
 
 
