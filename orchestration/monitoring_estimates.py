@@ -97,11 +97,6 @@ CURVE_COLUMNS = {
 # ------------------------------------------------------------------------------------------ inputs
 
 
-def estimate_parameters(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``ml/config/analysis.yml`` as the report reads it (`analysis_parameters`)."""
-    return analysis_parameters(overrides)
-
-
 def default_as_of(con: duckdb.DuckDBPyConnection) -> pd.Timestamp | None:
     """What the warehouse knows up to: its latest transaction or decision (None when empty)."""
     stamps = []
@@ -213,7 +208,7 @@ def month_estimate(
         One row per transaction with a matured decision of its side's route (the alerts' own
         review; the random sample): ``alerted``, ``stratum``, ``amount``, ``label`` (1 / 0).
     params : dict
-        `estimate_parameters` (confidence, reviewer accuracy per route).
+        `analysis_parameters` (confidence, reviewer accuracy per route).
 
     Returns None without alerts (the system raised nothing), without a reviewed alert or
     without a reviewed random pick of the non-alerted transactions.
@@ -400,7 +395,7 @@ def estimated_recall(
 
     ``cases`` = `read_cases` (read when not given).
     """
-    params = params or estimate_parameters()
+    params = params or analysis_parameters()
     as_of = as_of if as_of is not None else default_as_of(con)
     rows: list[dict[str, Any]] = []
     if as_of is not None:
@@ -480,7 +475,7 @@ def threshold_curves(
 
     ``cases`` = `read_cases` (read when not given).
     """
-    params = params or estimate_parameters()
+    params = params or analysis_parameters()
     as_of = as_of if as_of is not None else default_as_of(con)
     empty = pd.DataFrame(columns=list(CURVE_COLUMNS))
     if as_of is None or not table_exists(con, SCORES_TABLE):
@@ -603,7 +598,7 @@ def refresh_estimates(
     con: duckdb.DuckDBPyConnection, params: dict[str, Any] | None = None, as_of: Any | None = None
 ) -> dict[str, Any]:
     """Rebuild ``monitoring.estimated_recall`` and ``monitoring.threshold_curve``; their metadata."""
-    params = params or estimate_parameters()
+    params = params or analysis_parameters()
     as_of = as_of if as_of is not None else default_as_of(con)
     cases = read_cases(con)
     recall = estimated_recall(con, params, as_of, cases)

@@ -18,14 +18,13 @@ import pandas as pd
 import pytest
 import streamlit as st
 
-from ml.analysis.compute import review_accuracy
+from ml.analysis.compute import analysis_parameters, review_accuracy
 from ml.analysis.estimators import estimate_detected, estimate_misses, estimate_recall
 from orchestration.monitoring import refresh_monitoring
 from orchestration.monitoring_estimates import (
     CURVE_COLUMNS,
     RECALL_COLUMNS,
     case_route,
-    estimate_parameters,
     estimated_recall,
     threshold_curves,
 )
@@ -39,13 +38,13 @@ PERFECT = {"sensitivity": 1.0, "specificity": 1.0}
 @pytest.fixture(scope="module")
 def perfect() -> dict[str, Any]:
     """The analysis parameters with reviewers who never err: estimates have a known answer."""
-    return estimate_parameters({"alert_review_accuracy": PERFECT, "random_sample_review_accuracy": PERFECT})
+    return analysis_parameters({"alert_review_accuracy": PERFECT, "random_sample_review_accuracy": PERFECT})
 
 
 @pytest.fixture(scope="module")
 def configured() -> dict[str, Any]:
     """``ml/config/analysis.yml`` as it is (reviewer accuracy per route corrected for)."""
-    return estimate_parameters()
+    return analysis_parameters()
 
 
 @dataclass
