@@ -10,8 +10,8 @@ from typing import Any
 
 import duckdb
 
-from orchestration.monitoring_estimates import LEGACY_ALERTS_TABLE, refresh_estimates
-from orchestration.scoring import ALERTS_TABLE, table_exists
+from orchestration.monitoring_estimates import refresh_estimates
+from orchestration.scoring import ALERTS_TABLE, LEGACY_ALERTS_TABLE, table_exists
 
 ALERT_VOLUME_SQL = f"""
 CREATE OR REPLACE TABLE monitoring.alert_volume_daily AS

@@ -36,6 +36,7 @@ tree alert its tree score, the higher of both; 0 = not alerted).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -48,14 +49,13 @@ from ml.analysis.thresholds import threshold_curve
 from ml.explain import load_parameters
 from ml.labels import build_training_set, matured_labels
 from ml.policy import EXPLORATION, load_policy
-from orchestration.scoring import ALERTS_TABLE, SCORES_TABLE, table_exists
+from orchestration.scoring import ALERTS_TABLE, LEGACY_ALERTS_TABLE, SCORES_TABLE, read_alerts, table_exists
 
 CARDWATCH = "cardwatch"
 LEGACY = "legacy"
 RANDOM_AUDIT = "random_audit"
 ALERT_ROUTES = ("hard", "ranked")
 CASES_TABLE = "staging.stg_casework__case_outcomes"
-LEGACY_ALERTS_TABLE = "staging.stg_casework__legacy_alerts"
 TRANSACTIONS_TABLE = "staging.stg_issuer__card_transactions"
 MAX_THRESHOLDS = 200
 
@@ -418,22 +418,10 @@ def _thresholds(score: np.ndarray) -> np.ndarray:
 
 
 def _all_alerts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every alert raised (legacy and Cardwatch hard/ranked), at the level of its review priority
-    (`review_source`)."""
-    parts = []
-    if table_exists(con, LEGACY_ALERTS_TABLE):
-        parts.append(_fetch(con, f"SELECT transaction_id, alerted_by, alerted_at FROM {LEGACY_ALERTS_TABLE}"))
-    if table_exists(con, ALERTS_TABLE):
-        parts.append(
-            _fetch(
-                con,
-                f"SELECT transaction_id, '{CARDWATCH}:' || route AS alerted_by, "
-                f"alert_date::TIMESTAMP AS alerted_at FROM {ALERTS_TABLE} WHERE route IN {ALERT_ROUTES}",
-            )
-        )
-    if not parts:
-        return pd.DataFrame(columns=["transaction_id", "alerted_by", "alerted_at"])
-    alerts = pd.concat(parts, ignore_index=True)
+    """Every alert raised (legacy and Cardwatch hard/ranked: `read_alerts` without the exploration
+    picks), at the level of its review priority (`review_source`)."""
+    alerts = read_alerts(con, datetime.max)
+    alerts = alerts[alerts["alerted_by"] != EXPLORATION].reset_index(drop=True)
     alerts["alerted_by"] = _per_value(alerts["alerted_by"], review_source)
     return alerts
 

@@ -23,6 +23,7 @@ from ml.registry import GateConfig, ModelEvaluation, ModelRegistry, capacity_eva
 from ml.system import INDEX_COLUMNS, DetectionSystem, fit_system, plan_training
 
 SCORES_TABLE = "marts.fct_scores"
+LEGACY_ALERTS_TABLE = "staging.stg_casework__legacy_alerts"
 ALERTS_TABLE = "marts.fct_alerts"
 DECISIONS_TABLE = "monitoring.model_decisions"
 
@@ -105,11 +106,16 @@ def alert_sources(route: str, rule_ids: str | None) -> list[str]:
 
 
 def read_alerts(con: duckdb.DuckDBPyConnection, before: datetime) -> pd.DataFrame:
-    """Every alert raised before ``before``: the legacy filters' and Cardwatch's own."""
-    legacy = _frame(
-        con,
-        "SELECT transaction_id, alerted_by, alerted_at FROM staging.stg_casework__legacy_alerts WHERE alerted_at < ?",
-        [before],
+    """Every alert raised before ``before``: the legacy filters' and Cardwatch's own (either table
+    may not exist yet)."""
+    legacy = (
+        _frame(
+            con,
+            f"SELECT transaction_id, alerted_by, alerted_at FROM {LEGACY_ALERTS_TABLE} WHERE alerted_at < ?",
+            [before],
+        )
+        if table_exists(con, LEGACY_ALERTS_TABLE)
+        else pd.DataFrame(columns=["transaction_id", "alerted_by", "alerted_at"])
     )
     if not table_exists(con, ALERTS_TABLE):
         return legacy
