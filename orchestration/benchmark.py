@@ -100,6 +100,7 @@ def bench_size(employees: int, months: int, workdir: Path) -> dict[str, object]:
     )
     cpu = _children_cpu()
     ingest_s, ingest_gb, _ = _run_measured([cardwatch, "ingest", "--landing", str(home / "landing")], env)
+    env = paths.dbt_env()  # after ingest: the dbt threads follow the company's size
     build_s, build_gb, out = _run_measured(dbt_command(paths, DBT_PIPELINE_BUILD), env)
     cpu_s = _children_cpu() - cpu
     import duckdb

@@ -6,10 +6,9 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.defs.cases.assets import case_handoff, case_store_outcomes
-from orchestration.defs.dbt.assets import cardwatch_dbt, dbt_project
+from orchestration.defs.dbt.assets import CardwatchDbtCliResource, cardwatch_dbt, dbt_project
 from orchestration.defs.ingest.assets import landing_sources
 from orchestration.defs.ml.assets import detection
 from orchestration.defs.monitoring.assets import monitoring_marts
@@ -32,7 +31,7 @@ defs = dg.Definitions(
     sensors=[landing_sensor],
     resources={
         "cardwatch": CardwatchResource(),
-        "dbt": DbtCliResource(
+        "dbt": CardwatchDbtCliResource(
             project_dir=dbt_project,
             profiles_dir=str(dbt_project.profiles_dir),
             dbt_executable=str(Path(sys.executable).with_name("dbt")),

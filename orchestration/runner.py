@@ -16,10 +16,10 @@ DAGSTER_YAML = """\
 telemetry:
   enabled: false
 # All run events in one SQLite file (the default keeps one file per run plus an index, and writes
-# every event twice): a run's bookkeeping costs half the disk syncs.
+# every event twice), through one pooled engine with normal WAL syncs (orchestration/event_log.py).
 event_log_storage:
-  module: dagster._core.storage.event_log
-  class: ConsolidatedSqliteEventLogStorage
+  module: orchestration.event_log
+  class: CardwatchEventLogStorage
   config:
     base_dir: {event_log_dir}
 concurrency:

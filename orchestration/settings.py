@@ -74,5 +74,8 @@ class Paths:
         env = dict(os.environ)
         env["CARDWATCH_HOME"] = str(self.home)
         env["CARDWATCH_WAREHOUSE"] = str(self.warehouse)
+        from orchestration.warehouse import dbt_threads
+
+        env["CARDWATCH_DBT_THREADS"] = str(dbt_threads(self.warehouse))
         env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
         return env

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
 
+from orchestration.config import pipeline_config
 from orchestration.contract import load_contract
 
 LOAD_LOG_SQL = """
@@ -95,3 +97,29 @@ def refresh_sources(con: duckdb.DuckDBPyConnection) -> None:
             """,
             [source.name, source.required, files > 0, rows, last],
         )
+
+
+def dbt_threads(path: Path) -> int:
+    """How many models dbt builds at once for this warehouse (``CARDWATCH_DBT_THREADS`` overrides).
+
+    The models dbt builds together share DuckDB's one memory limit. On a large company two heavy window
+    models side by side outgrow it and spill (docs/operations.md, "Large companies"), so from the
+    configured number of card transactions dbt builds one model at a time; DuckDB still runs each query
+    on every core.
+    """
+    if os.environ.get("CARDWATCH_DBT_THREADS"):
+        return int(os.environ["CARDWATCH_DBT_THREADS"])
+    settings = pipeline_config()["dbt"]
+    threads = int(settings["threads"])
+    if not path.exists():
+        return threads
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        found = con.execute(
+            "SELECT count(*) FROM information_schema.tables"
+            " WHERE table_schema = 'raw' AND table_name = 'card_transactions'"
+        ).fetchone()[0]
+        transactions = con.execute("SELECT count(*) FROM raw.card_transactions").fetchone()[0] if found else 0
+    finally:
+        con.close()
+    return 1 if transactions >= int(settings["single_thread_from_transactions"]) else threads

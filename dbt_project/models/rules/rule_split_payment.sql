@@ -101,21 +101,40 @@ sessions as (
 
 ),
 
+multi_part_sessions as (
+
+    {#- a session of one payment is never a split: keep the running windows below to the few others -#}
+    select
+        split_scope,
+        split_group,
+        session_number
+
+    from sessions
+    group by split_scope, split_group, session_number
+    having count(*) >= 2
+
+),
+
 running as (
 
     select
-        *,
+        sessions.*,
         count(*) over session_so_far as parts_so_far,
-        sum(amount) over session_so_far as total_so_far,
-        max(amount) over session_so_far as largest_part,
-        min(transacted_at) over session_so_far as first_part_at,
-        min(card_id) over session_so_far as first_card_id,
-        max(card_id) over session_so_far as last_card_id
+        sum(sessions.amount) over session_so_far as total_so_far,
+        max(sessions.amount) over session_so_far as largest_part,
+        min(sessions.transacted_at) over session_so_far as first_part_at,
+        min(sessions.card_id) over session_so_far as first_card_id,
+        max(sessions.card_id) over session_so_far as last_card_id
 
     from sessions
+    inner join multi_part_sessions
+        on
+            sessions.split_scope = multi_part_sessions.split_scope
+            and sessions.split_group = multi_part_sessions.split_group
+            and sessions.session_number = multi_part_sessions.session_number
     window session_so_far as (
-        partition by split_scope, split_group, session_number
-        order by transacted_at, transaction_id
+        partition by sessions.split_scope, sessions.split_group, sessions.session_number
+        order by sessions.transacted_at, sessions.transaction_id
         rows between unbounded preceding and current row
     )
 
