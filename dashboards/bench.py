@@ -2,7 +2,8 @@
 
 Renders every page with Streamlit's AppTest (as the monitoring lead, so that every page and widget is
 shown; the audit trail as the auditor) once cold (snapshot query caches empty) and then warm, and prints the
-seconds of one rerun of the page.
+seconds of one rerun of the page, with the machine's load average before and after (timings on a
+shared machine mean little without it).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 
 import streamlit as st
+from streamlit import config, logger
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parent / "streamlit_app.py"
@@ -60,6 +62,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=120.0)
     args = parser.parse_args(argv)
 
+    # AppTest runs pages without a server, and Streamlit warns about that on every run.
+    config.set_option("logger.level", "error")
+    logger.set_log_level("error")
     with tempfile.TemporaryDirectory(prefix="cardwatch-bench-") as scratch:
         home = Path(scratch)
         (home / "published").mkdir()
@@ -70,12 +75,18 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["CARDWATCH_HOME"] = str(home)
         os.environ.pop("CARDWATCH_CASE_STORE_URL", None)
         print(f"snapshot {args.snapshot} ({args.snapshot.stat().st_size / 1e6:,.1f} MB)")
+        print(f"load average {_load()} (1, 5, 15 min)")
         print(f"{'page':<14}{'cold s':>9}{'warm s (median)':>18}")
         for name, page in PAGES.items():
             role = "auditor" if name == "audit" else "lead"
             cold = render(page, role, args.timeout, cold=True)
             warm = [render(page, role, args.timeout, cold=False) for _ in range(args.repeat)]
             print(f"{name:<14}{cold:>9.2f}{statistics.median(warm):>18.2f}")
+        print(f"load average {_load()} (1, 5, 15 min)")
+
+
+def _load() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import duckdb
@@ -43,6 +44,28 @@ PRECISION_AT_CAPACITY = "monitoring.precision_at_capacity"
 ESTIMATED_RECALL = "monitoring.estimated_recall"
 THRESHOLD_CURVE = "monitoring.threshold_curve"
 CHECK_RESULTS = "monitoring.check_results"
+
+# Summaries the pipeline builds for the overview and rules pages (docs/dashboard.md): dbt sums what is in the
+# warehouse when it runs, the monitoring step what detection writes after it (Cardwatch's alerts, the
+# backtests that read them). A page aggregates on the fly, to the same figures, while its summary is absent.
+ALERT_OUTCOMES = "marts.rpt_alert_outcomes_daily"
+RULE_ALERT_OUTCOMES = "marts.rpt_rule_alert_outcomes_daily"
+CARDWATCH_ALERT_OUTCOMES = "monitoring.alert_outcomes_daily"
+CARDWATCH_RULE_ALERT_OUTCOMES = "monitoring.rule_alert_outcomes_daily"
+RULE_OVERLAP = "marts.rpt_rule_overlap"
+TRIAL_RULES = "marts.rpt_trial_rule_outcomes"
+RULE_BACKTESTS = "monitoring.rule_backtests"
+# The columns of `ml.analysis.rule_backtest.RuleBacktest.overlap`, kept when a stored backtest has no row there.
+BACKTEST_OVERLAP_COLUMNS = (
+    "rule_id",
+    "name_en",
+    "name_ko",
+    "rule_alerts",
+    "shared",
+    "jaccard",
+    "share_of_hits",
+    "share_of_rule",
+)
 
 
 # -- the snapshot -----------------------------------------------------------------------------------
@@ -244,12 +267,80 @@ def _alerts_sql(
     return sql, params
 
 
+def _summary_tables(snapshot: Snapshot, system: str) -> tuple[str, str, str]:
+    """alert_source, per-day table and per-day-and-rule table of the summaries that hold `system`'s alerts."""
+    if system == "legacy":
+        return "legacy", ALERT_OUTCOMES, RULE_ALERT_OUTCOMES
+    if has(snapshot, ALERTS):
+        return "cardwatch", CARDWATCH_ALERT_OUTCOMES, CARDWATCH_RULE_ALERT_OUTCOMES
+    return "rule_candidates", ALERT_OUTCOMES, RULE_ALERT_OUTCOMES
+
+
+def _daily_outcomes_sql(
+    snapshot: Snapshot, system: str, start: date, end: date, department: str | None, rule_id: str | None
+) -> tuple[str, list[Any]]:
+    """alert_date, alerts, reviewed, confirmed, confirmed_amount, recovered_amount: one row per day of
+    [start, end] with an alert of `system` for the filters, read from the pipeline's summary (a few rows
+    per day), else aggregated from every alert on the fly."""
+    source, daily, per_rule = _summary_tables(snapshot, system)
+    table = per_rule if rule_id else daily
+    if not has(snapshot, table):
+        sql, params = _alerts_sql(snapshot, system, start, end, department, rule_id)
+        return (
+            sql
+            + """
+            select
+                alert_date,
+                count(*) as alerts,
+                count(*) filter (where is_reviewed) as reviewed,
+                count(*) filter (where is_confirmed) as confirmed,
+                sum(confirmed_amount) as confirmed_amount,
+                sum(recovered_amount) as recovered_amount
+            from final
+            group by alert_date
+            """,
+            params,
+        )
+    where = ["alert_source = ?", "alert_date between ? and ?"]
+    params = [source, start, end]
+    if department:
+        where.append("department = ?")
+        params.append(department)
+    if rule_id:
+        where.append("rule_id = ?")
+        params.append(rule_id)
+    sql = f"""
+        select
+            alert_date,
+            cast(sum(alert_count) as bigint) as alerts,
+            cast(sum(reviewed_count) as bigint) as reviewed,
+            cast(sum(confirmed_count) as bigint) as confirmed,
+            sum(confirmed_amount) as confirmed_amount,
+            sum(recovered_amount) as recovered_amount
+        from {table}
+        where {" and ".join(where)}
+        group by alert_date
+    """
+    return sql, params
+
+
+def _alert_dates_sql(snapshot: Snapshot, system: str) -> tuple[str, list[Any]]:
+    """alert_date of `system`'s alerts (one row per alerted transaction, or per summary row)."""
+    source, daily, _ = _summary_tables(snapshot, system)
+    if has(snapshot, daily):
+        return f"select alert_date from {daily} where alert_source = ?", [source]
+    return f"select alert_date from ({_alert_source(snapshot, system)})", []
+
+
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def alert_period(snapshot: Snapshot) -> tuple[date, date] | None:
     """First and last alert date over both systems (the default period)."""
-    sources = [_alert_source(snapshot, system) for system in SYSTEMS]
-    union = " union all ".join(f"select alert_date from ({sql})" for sql in sources)
-    frame = _query(snapshot, f"select min(alert_date) as first, max(alert_date) as last from ({union})")
+    sources = [_alert_dates_sql(snapshot, system) for system in SYSTEMS]
+    union = " union all ".join(f"({sql})" for sql, _ in sources)
+    params = [param for _, system_params in sources for param in system_params]
+    frame = _query(
+        snapshot, f"select min(alert_date) as first, max(alert_date) as last from ({union})", params
+    )
     first, last = frame["first"].iloc[0], frame["last"].iloc[0]
     if pd.isna(first) or pd.isna(last):
         return None
@@ -261,18 +352,18 @@ def overview_totals(
     snapshot: Snapshot, system: str, start: date, end: date, department: str | None, rule_id: str | None
 ) -> dict[str, float]:
     """Alerts, alert days, reviewed, confirmed and amounts for the filters."""
-    sql, params = _alerts_sql(snapshot, system, start, end, department, rule_id)
+    sql, params = _daily_outcomes_sql(snapshot, system, start, end, department, rule_id)
     frame = _query(
         snapshot,
-        sql
-        + """
+        f"""
+        with daily as ({sql})
         select
-            count(*) as alerts,
-            count(*) filter (where is_reviewed) as reviewed,
-            count(*) filter (where is_confirmed) as confirmed,
+            coalesce(sum(alerts), 0) as alerts,
+            coalesce(sum(reviewed), 0) as reviewed,
+            coalesce(sum(confirmed), 0) as confirmed,
             coalesce(sum(confirmed_amount), 0) as confirmed_amount,
             coalesce(sum(recovered_amount), 0) as recovered_amount
-        from final
+        from daily
         """,
         params,
     )
@@ -299,15 +390,16 @@ def _alerts_per_day(
     snapshot: Snapshot, system: str, start: date, end: date, department: str | None, rule_id: str | None
 ) -> pd.DataFrame:
     """day, alerts, capacity: every day of the period, zero when no alert."""
-    sql, params = _alerts_sql(snapshot, system, start, end, department, rule_id)
+    sql, params = _daily_outcomes_sql(snapshot, system, start, end, department, rule_id)
     frame = _query(
         snapshot,
-        sql
-        + """
-        , days as (select cast(range as date) as day from range(cast(? as date), cast(? as date) + interval 1 day, interval 1 day))
-        select days.day, count(final.transaction_id) as alerts
-        from days left join final on final.alert_date = days.day
-        group by days.day order by days.day
+        f"""
+        with
+        daily as ({sql}),
+        days as (select cast(range as date) as day from range(cast(? as date), cast(? as date) + interval 1 day, interval 1 day))
+        select days.day, coalesce(daily.alerts, 0) as alerts
+        from days left join daily on daily.alert_date = days.day
+        order by days.day
         """,
         [*params, start, end],
     )
@@ -335,19 +427,19 @@ def monthly_outcomes(
     snapshot: Snapshot, system: str, start: date, end: date, department: str | None, rule_id: str | None
 ) -> pd.DataFrame:
     """month, alerts, reviewed, confirmed, hit_rate, confirmed_amount, recovered_amount."""
-    sql, params = _alerts_sql(snapshot, system, start, end, department, rule_id)
+    sql, params = _daily_outcomes_sql(snapshot, system, start, end, department, rule_id)
     frame = _query(
         snapshot,
-        sql
-        + """
+        f"""
+        with daily as ({sql})
         select
             cast(date_trunc('month', alert_date) as date) as month,
-            count(*) as alerts,
-            count(*) filter (where is_reviewed) as reviewed,
-            count(*) filter (where is_confirmed) as confirmed,
+            cast(sum(alerts) as bigint) as alerts,
+            cast(sum(reviewed) as bigint) as reviewed,
+            cast(sum(confirmed) as bigint) as confirmed,
             coalesce(sum(confirmed_amount), 0) as confirmed_amount,
             coalesce(sum(recovered_amount), 0) as recovered_amount
-        from final
+        from daily
         group by 1
         order by 1
         """,
@@ -461,6 +553,21 @@ def rule_catalog(snapshot: Snapshot) -> pd.DataFrame:
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def rule_overlap(snapshot: Snapshot, rule_set: str | None) -> pd.DataFrame:
     """rule_a, rule_b, transactions: transactions hit by both rules (the diagonal is each rule's own)."""
+    if has(snapshot, RULE_OVERLAP):
+        where, params = (
+            ("where rule_set = ? and overlapping_rule_set = ?", [rule_set, rule_set])
+            if rule_set
+            else ("", [])
+        )
+        return _query(
+            snapshot,
+            f"""
+            select rule_id as rule_a, overlapping_rule_id as rule_b, shared_transaction_count as transactions
+            from {RULE_OVERLAP} {where}
+            order by 1, 2
+            """,
+            params,
+        )
     where, params = ("where rule_set = ?", [rule_set]) if rule_set else ("", [])
     return _query(
         snapshot,
@@ -508,6 +615,17 @@ def suppressions(snapshot: Snapshot, today: date) -> pd.DataFrame:
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def draft_rule_backtest(snapshot: Snapshot) -> pd.DataFrame:
     """Draft and shadow rules on history: hits, reviewed and confirmed among them, and new catches."""
+    if has(snapshot, TRIAL_RULES):
+        return _query(
+            snapshot,
+            f"""
+            select rule_id, name_en, name_ko, rule_status, hit_count as hits, hits_per_day, hit_amount,
+                   reviewed_count as reviewed, confirmed_count as confirmed,
+                   new_transaction_count as new_transactions, new_confirmed_count as new_confirmed
+            from {TRIAL_RULES}
+            order by rule_id
+            """,
+        )
     return _query(
         snapshot,
         """
@@ -557,7 +675,11 @@ def draft_rule_backtest(snapshot: Snapshot) -> pd.DataFrame:
 def rule_backtest(snapshot: Snapshot, rule_id: str, capacity: float) -> Any:
     """One draft or shadow rule's backtest (`ml.analysis.rule_backtest.RuleBacktest`): alerts added,
     precision on reviewed hits, overlap, load against `capacity`; the same function as
-    `cardwatch rules backtest`."""
+    `cardwatch rules backtest`. The pipeline's monitoring step stores every draft and shadow rule's
+    backtest at the policy's capacity; it is read when `capacity` is that one, else run here."""
+    stored = _stored_backtest(snapshot, rule_id, capacity)
+    if stored is not None:
+        return stored
     # Imported here: the estimators pull in scipy, which the other pages need not wait for.
     from ml.analysis.rule_backtest import backtest_rule
 
@@ -568,6 +690,56 @@ def rule_backtest(snapshot: Snapshot, rule_id: str, capacity: float) -> Any:
         return backtest_rule(cursor, rule_id, capacity=capacity)
     finally:
         cursor.close()
+
+
+def _stored_backtest(snapshot: Snapshot, rule_id: str, capacity: float) -> SimpleNamespace | None:
+    """The stored backtest of `rule_id` at `capacity`, with the attributes of a `RuleBacktest`; None when
+    the pipeline stored none."""
+    if not has(snapshot, RULE_BACKTESTS):
+        return None
+    frame = _query(
+        snapshot,
+        f"select backtest from {RULE_BACKTESTS} where rule_id = ? and capacity = ? limit 1",
+        [rule_id, float(capacity)],
+    )
+    if frame.empty:
+        return None
+    return backtest_from_dict(json.loads(frame["backtest"].iloc[0]))
+
+
+def backtest_from_dict(document: dict[str, Any]) -> SimpleNamespace:
+    """A `RuleBacktest.to_dict()` read back: dates as dates, missing figures as NaN, tables as frames."""
+
+    def numeric(frame: pd.DataFrame, keep: tuple[str, ...]) -> pd.DataFrame:
+        for column in frame.columns.difference(keep):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+        return frame
+
+    def day(value: str | None) -> date | None:
+        return None if value is None else date.fromisoformat(value)
+
+    precision = numeric(pd.DataFrame.from_records(document["precision"]), ("subset",)).set_index("subset")
+    overlap = pd.DataFrame.from_records(document["overlap"], columns=list(BACKTEST_OVERLAP_COLUMNS))
+    overlap = numeric(overlap, ("rule_id", "name_en", "name_ko"))
+    daily = pd.DataFrame.from_records(
+        document["daily"], columns=["day", "existing", "added", "total", "capacity"]
+    )
+    daily = numeric(daily, ("day",)).set_index(pd.DatetimeIndex(pd.to_datetime(daily["day"]), name="day"))
+    figures = {
+        key: math.nan if value is None else value
+        for key, value in document.items()
+        if key not in ("rule", "start", "end", "precision", "overlap", "load", "daily")
+    }
+    return SimpleNamespace(
+        **figures,
+        rule=document["rule"],
+        start=day(document["start"]),
+        end=day(document["end"]),
+        precision=precision,
+        overlap=overlap,
+        load={key: math.nan if value is None else value for key, value in document["load"].items()},
+        daily=daily.drop(columns="day"),
+    )
 
 
 # -- thresholds -------------------------------------------------------------------------------------
@@ -843,28 +1015,52 @@ def failed_checks(snapshot: Snapshot) -> pd.DataFrame:
 # -- the case under review: transaction and cardholder context from the snapshot --------------------
 
 
+TRANSACTION_COLUMNS = (
+    "transaction_id",
+    "transacted_at",
+    "transacted_date",
+    "amount",
+    "currency",
+    "merchant_name",
+    "merchant_category",
+    "merchant_region",
+    "mcc",
+    "transaction_status",
+)
+
+
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def transaction(snapshot: Snapshot, transaction_id: str) -> dict[str, Any] | None:
+def _transaction_row(snapshot: Snapshot, transaction_id: str) -> dict[str, Any] | None:
+    """The case's transaction with its cardholder's id: one scan of the card feed serves every panel."""
     frame = _query(
         snapshot,
-        """
-        select transaction_id, transacted_at, transacted_date, amount, currency, merchant_name, merchant_category,
-               merchant_region, mcc, transaction_status
-        from staging.stg_issuer__card_transactions where transaction_id = ? limit 1
-        """,
+        f"select {', '.join(TRANSACTION_COLUMNS)}, employee_id "
+        "from staging.stg_issuer__card_transactions where transaction_id = ? limit 1",
         [transaction_id],
     )
     return None if frame.empty else frame.iloc[0].to_dict()
 
 
+def transaction(snapshot: Snapshot, transaction_id: str) -> dict[str, Any] | None:
+    row = _transaction_row(snapshot, transaction_id)
+    return None if row is None else {column: row[column] for column in TRANSACTION_COLUMNS}
+
+
+# The case's cardholder and day as parameters (`_cardholder`), so the panels below do not look the
+# transaction up again.
 _CARDHOLDER = """
-    cardholder as (
-        select transactions.employee_id, transactions.transacted_date as on_date
-        from staging.stg_issuer__card_transactions as transactions
-        where transactions.transaction_id = ?
-        limit 1
-    )
+    cardholder as (select cast(? as varchar) as employee_id, cast(? as date) as on_date)
 """
+
+
+def _cardholder(snapshot: Snapshot, transaction_id: str) -> list[Any]:
+    """employee_id and transacted_date of the transaction; both None when the snapshot lacks them."""
+    row = _transaction_row(snapshot, transaction_id) or {}
+    employee_id, on_date = row.get("employee_id"), row.get("transacted_date")
+    return [
+        None if employee_id is None or pd.isna(employee_id) else employee_id,
+        None if on_date is None or pd.isna(on_date) else pd.Timestamp(on_date).date(),
+    ]
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -878,7 +1074,7 @@ def cardholder_profile(snapshot: Snapshot, transaction_id: str) -> dict[str, Any
                employees.home_region, employees.hire_date, employees.termination_date, employees.card_limit_krw
         from cardholder join staging.stg_hr__employees as employees on employees.employee_id = cardholder.employee_id
         """,
-        [transaction_id],
+        _cardholder(snapshot, transaction_id),
     )
     return None if frame.empty else frame.iloc[0].to_dict()
 
@@ -898,7 +1094,7 @@ def recent_spending(snapshot: Snapshot, transaction_id: str, days: int = 90) -> 
             and transactions.transacted_date > cardholder.on_date - ? and transactions.transacted_date <= cardholder.on_date
         group by 1 order by total_amount desc
         """,
-        [transaction_id, days],
+        [*_cardholder(snapshot, transaction_id), days],
     )
 
 
@@ -928,7 +1124,7 @@ def peer_comparison(snapshot: Snapshot, transaction_id: str, days: int = 90) -> 
             and transactions.transacted_date <= profile.on_date
         group by peers.employee_id, peers.is_cardholder
         """,
-        [transaction_id, days],
+        [*_cardholder(snapshot, transaction_id), days],
     )
     own = frame.loc[frame["is_cardholder"], "total"]
     if own.empty:
@@ -959,7 +1155,7 @@ def leave_and_trips(snapshot: Snapshot, transaction_id: str, days: int = 30) -> 
         where trip_start_date <= cardholder.on_date + ? and trip_end_date >= cardholder.on_date - ?
         order by start_date
         """,
-        [transaction_id, days, days, days, days],
+        [*_cardholder(snapshot, transaction_id), days, days, days, days],
     )
 
 

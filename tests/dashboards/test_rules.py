@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from dashboards import i18n
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from dashboards import data, i18n
+from ml.analysis.rule_backtest import RuleBacktest, backtest_rule
 
 from .conftest import metric, no_exception, page, sql, store
 
@@ -113,3 +119,61 @@ def test_the_selected_draft_rule_is_backtested(dashboard_home: Path) -> None:
     korean = page("app_pages/rules.py", lang="ko")
     no_exception(korean)
     assert metric(korean, "추가 경보") == i18n.number(added["alerts"])
+
+
+def _live_backtest(home: Path, rule_id: str, capacity: float) -> RuleBacktest:
+    connection = duckdb.connect(str(home / "published" / "snapshot.duckdb"), read_only=True)
+    try:
+        return backtest_rule(connection, rule_id, capacity=capacity)
+    finally:
+        connection.close()
+
+
+def test_a_stored_backtest_reads_back_as_the_live_one(dashboard_home: Path) -> None:
+    live = _live_backtest(dashboard_home, "round_amount", 40.0)
+    stored = data.backtest_from_dict(json.loads(json.dumps(live.to_dict())))
+    assert vars(stored).keys() == vars(live).keys()
+    pd.testing.assert_frame_equal(stored.precision, live.precision)
+    pd.testing.assert_frame_equal(stored.overlap, live.overlap)
+    assert (stored.start, stored.end, stored.days, stored.added_alerts) == (
+        live.start,
+        live.end,
+        live.days,
+        live.added_alerts,
+    )
+    assert stored.load.keys() == live.load.keys()
+    # a rule sharing no alert with any other: the page still finds the overlap's columns
+    alone = data.backtest_from_dict({**live.to_dict(), "overlap": []})
+    assert alone.overlap.empty and list(alone.overlap.columns) == list(live.overlap.columns)
+
+
+def test_the_page_shows_the_stored_backtest_at_its_capacity_only(dashboard_home: Path) -> None:
+    capacity = data.configured_capacity()
+    live = _live_backtest(dashboard_home, "round_amount", capacity)
+    # a stored result that differs from the live one, to see which the page shows
+    document = {**live.to_dict(), "added_alerts": live.added_alerts + 1000}
+    connection = duckdb.connect(str(dashboard_home / "published" / "snapshot.duckdb"))
+    try:
+        connection.execute(
+            f"create table {data.RULE_BACKTESTS} (rule_id varchar, capacity double, backtest varchar)"
+        )
+        connection.execute(
+            f"insert into {data.RULE_BACKTESTS} values ('round_amount', ?, ?)",
+            [capacity, json.dumps(document)],
+        )
+    finally:
+        connection.close()
+    app = page("app_pages/rules.py")
+    no_exception(app)
+    assert metric(app, "Added alerts") == i18n.number(live.added_alerts + 1000)
+
+    st.cache_data.clear()
+    st.cache_resource.clear()  # closes the dashboard's read-only attachment of the file
+    connection = duckdb.connect(str(dashboard_home / "published" / "snapshot.duckdb"))
+    try:
+        connection.execute(f"update {data.RULE_BACKTESTS} set capacity = ?", [capacity + 1])
+    finally:
+        connection.close()
+    app = page("app_pages/rules.py")
+    no_exception(app)
+    assert metric(app, "Added alerts") == i18n.number(live.added_alerts)
