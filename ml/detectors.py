@@ -240,25 +240,51 @@ class TailScorer:
         self.skew_sign_ = np.nan_to_num(np.sign(skew(training, axis=0)), nan=0.0)
         self.combine = combine
 
-    def tails(self, X: np.ndarray) -> np.ndarray:
-        """Per-row, per-feature tail scores (they sum to the row's score)."""
+    def _log_table(self) -> np.ndarray:
+        """``-log((k + 1) / (n + 1))`` for every count k in 0..n: a tail's score by its count.
+
+        The same float64 division and logarithm the tails used to take value by value, taken
+        once per possible count.
+        """
         n = self.sorted_.shape[0]
-        left = np.empty_like(X, dtype=float)
-        right = np.empty_like(X, dtype=float)
-        for j in range(X.shape[1]):
-            column = self.sorted_[:, j]
-            left[:, j] = np.searchsorted(column, X[:, j], side="right")
-            right[:, j] = n - np.searchsorted(column, X[:, j], side="left")
-        u_left = -np.log((left + 1) / (n + 1))
-        u_right = -np.log((right + 1) / (n + 1))
-        sign = self.skew_sign_
-        u_skew = u_left * -1 * np.sign(sign - 1) + u_right * np.sign(sign + 1)
+        return -np.log((np.arange(n + 1, dtype=float) + 1) / (n + 1))
+
+    def _column_tails(self, j: int, values: np.ndarray, table: np.ndarray) -> np.ndarray:
+        """Tail scores of feature ``j`` for ``values`` (one per row)."""
+        column = self.sorted_[:, j]
+        n = column.shape[0]
+        u_left = table[np.searchsorted(column, values, side="right")]
+        u_right = table[n - np.searchsorted(column, values, side="left")]
+        sign = self.skew_sign_[j]
+        # pyod's u_skew = u_left * -sign(s - 1) + u_right * sign(s + 1): the left tail for negative
+        # skewness, the right one for positive, both summed for none (tails are never negative)
+        both = u_left + u_right
+        u_skew = u_left if sign < 0 else u_right if sign > 0 else both
         if self.combine == "copod":
-            return np.maximum(u_skew, (u_left + u_right) / 2)
+            return np.maximum(u_skew, both / 2)
         return np.maximum(np.maximum(u_left, u_right), u_skew)
 
+    def tails(self, X: np.ndarray) -> np.ndarray:
+        """Per-row, per-feature tail scores (they sum to the row's score)."""
+        table = self._log_table()
+        out = np.empty(X.shape, dtype=float)
+        for j in range(X.shape[1]):
+            out[:, j] = self._column_tails(j, X[:, j], table)
+        return out
+
     def score(self, X: np.ndarray) -> np.ndarray:
-        return self.tails(X).sum(axis=1)
+        """Sum of the tail scores, feature by feature in column order, whatever the batch.
+
+        Adding column after column fixes the order of the additions for every row, so a row's
+        score is bit for bit the same alone, in a chunk or in the whole batch (NumPy's row sum of
+        the tails matrix adds in this order for a column-major batch of several rows, but pairwise
+        for a single row).
+        """
+        table = self._log_table()
+        total = np.zeros(X.shape[0], dtype=float)
+        for j in range(X.shape[1]):
+            total += self._column_tails(j, X[:, j], table)
+        return total
 
 
 class AnomalyDetector(OutlierMixin, BaseEstimator):

@@ -344,13 +344,22 @@ class HybridModel(BaseEstimator):
         explain : bool, default True
             Compute the reasons; when False every row gets an empty list.
         """
+        check_is_fitted(self, "mode_")
         frame = as_frame(X)
         out = pd.DataFrame(index=frame.index)
         if ids is not None:
-            out["transaction_id"] = np.asarray(ids)
-        out["score"] = self.score(frame)
-        out["probability"] = out["score"] if self.mode_ == STACKED else np.nan
-        out["tiebreak"] = self.tiebreak(frame)
+            text = isinstance(ids, pd.Series) and isinstance(ids.dtype, pd.StringDtype)
+            out["transaction_id"] = ids.array if text else np.asarray(ids)  # strings stay in Arrow
+        if self.mode_ == STACKED:
+            # the trees predict once: the log-odds are the tie-break, calibrated they are the score
+            margin = self.supervised_.decision_function(frame)
+            out["score"] = self.supervised_.calibrate(margin)
+            out["probability"] = out["score"]
+            out["tiebreak"] = margin
+        else:
+            out["score"] = self.score(frame)
+            out["probability"] = np.nan
+            out["tiebreak"] = self._rule_signal(frame)
         out["score_mode"] = self.mode_
         out["reasons"] = self.explain(frame) if explain else [[] for _ in range(len(frame))]
         return out

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ml.explain import Reason, load_parameters, rule_reason
+from ml.labels import isin
 
 MODES = ("capacity", "expected_value")
 EXPLORATION = "exploration"  # the random-sample route
@@ -80,7 +81,12 @@ def load_policy(path: str | None = None, **overrides: Any) -> PolicyConfig:
 
 def exploration_draw(seed: int, day: Any, transaction_id: Any) -> float:
     """Uniform number in [0, 1) fixed by (seed, day, transaction id)."""
-    key = f"{seed}|{pd.Timestamp(day).date().isoformat()}|{transaction_id}".encode()
+    return _draw(seed, pd.Timestamp(day).date().isoformat(), transaction_id)
+
+
+def _draw(seed: int, day_iso: str, transaction_id: Any) -> float:
+    """`exploration_draw` with the day already written as ``YYYY-MM-DD``."""
+    key = f"{seed}|{day_iso}|{transaction_id}".encode()
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") / 2.0**64
 
 
@@ -202,9 +208,10 @@ def decide_alerts(
         rate = strata.map(lambda s: cfg.exploration_stratum_rates.get(s, cfg.exploration_rate)).astype(float)
     else:
         rate = pd.Series(cfg.exploration_rate, index=frame.index, dtype=float)
+    day_iso = {day: pd.Timestamp(day).date().isoformat() for day in frame["alert_day"].unique()}
     draws = np.array(
         [
-            exploration_draw(cfg.seed, day, tx) if open_ else 1.0
+            _draw(cfg.seed, day_iso[day], tx) if open_ else 1.0
             for day, tx, open_ in zip(frame["alert_day"], frame["transaction_id"], rest, strict=True)
         ]
     )
@@ -227,12 +234,16 @@ def decide_alerts(
 
 
 def _attach_reasons(alerts: pd.DataFrame, hits: pd.DataFrame, cfg: PolicyConfig) -> pd.DataFrame:
-    by_tx = {
-        tx: rows.sort_values(["severity", "rule_id"], ascending=[False, True])
-        for tx, rows in hits[hits["transaction_id"].isin(set(alerts["transaction_id"]))].groupby(
-            "transaction_id"
-        )
-    }
+    # Each alert's hits, most severe first (rule id, then their order in ``hits``, breaking ties):
+    # one stable sort of the alerts' hits instead of one sort per alerted transaction.
+    ordered = hits[isin(hits["transaction_id"], alerts["transaction_id"])].sort_values(
+        ["severity", "rule_id"], ascending=[False, True], kind="stable"
+    )
+    by_tx: dict[Any, list[tuple[Any, Any, Any]]] = {}
+    for tx, rule_id, severity, text in zip(
+        ordered["transaction_id"], ordered["rule_id"], ordered["severity"], ordered["reason"], strict=True
+    ):
+        by_tx.setdefault(tx, []).append((rule_id, severity, text))
     model_reasons = (
         alerts["reasons"] if "reasons" in alerts else pd.Series([[]] * len(alerts), index=alerts.index)
     )
@@ -241,9 +252,7 @@ def _attach_reasons(alerts: pd.DataFrame, hits: pd.DataFrame, cfg: PolicyConfig)
         rows = by_tx.get(tx)
         reasons = []
         if rows is not None:
-            for rule_id, severity, text in zip(
-                rows["rule_id"], rows["severity"], rows["reason"], strict=True
-            ):
+            for rule_id, severity, text in rows:
                 reasons.append(
                     rule_reason(str(rule_id), int(severity), None if pd.isna(text) else str(text)).to_dict()
                 )
@@ -262,7 +271,7 @@ def _attach_reasons(alerts: pd.DataFrame, hits: pd.DataFrame, cfg: PolicyConfig)
         reasons_col.append(reasons)
         text_en.append("; ".join(r["text_en"] for r in reasons))
         text_ko.append("; ".join(r["text_ko"] for r in reasons))
-        rule_ids.append(",".join(sorted(rows["rule_id"].astype(str))) if rows is not None else "")
+        rule_ids.append(",".join(sorted(str(rule_id) for rule_id, _, _ in rows)) if rows is not None else "")
     alerts["rule_ids"] = rule_ids
     alerts["reasons"] = reasons_col
     alerts["reason_text"] = text_en

@@ -201,21 +201,53 @@ class SupervisedModel(ClassifierMixin, BaseEstimator):
     def _margin(self, frame: pd.DataFrame) -> np.ndarray:
         return np.asarray(self.booster_.predict(frame, raw_score=True), dtype=float)
 
+    def _scoring_input(self, X: Any) -> pd.DataFrame:
+        """The trees' input: `_prepare`'s values, without its per-column copies when all are numeric.
+
+        Without text columns LightGBM turns the prepared frame into one float64 matrix anyway;
+        here that matrix is built once, column by column (booleans 0/1, missing values NaN, the
+        same float64 values `_prepare` gives), and wrapped without a copy. Float64, not float32:
+        the trees' thresholds are doubles learned on float64 values, so a value rounded to float32
+        could fall on the other side of one.
+        """
+        frame = as_frame(X)
+        names = list(self.feature_names_in_)
+        numeric = all(
+            c in frame.columns
+            and (pd.api.types.is_bool_dtype(frame[c]) or pd.api.types.is_numeric_dtype(frame[c]))
+            for c in names
+        )
+        if getattr(self, "categories_", None) or not numeric:
+            return self._prepare(X)  # text columns, or an error to report
+        matrix = np.empty((len(frame), len(names)), dtype=np.float64)
+        for j, column in enumerate(names):
+            matrix[:, j] = frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
+        return pd.DataFrame(matrix, columns=names, index=frame.index, copy=False)
+
     def decision_function(self, X: Any) -> np.ndarray:
         """The trees' log-odds (uncalibrated; higher = more likely misuse)."""
         check_is_fitted(self, "booster_")
-        return self._margin(self._prepare(X))
+        return self._margin(self._scoring_input(X))
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Calibrated probabilities, shape (n_samples, 2); column 1 is misuse."""
-        margin = self.decision_function(X)
+    def calibrate(self, margin: Any) -> np.ndarray:
+        """Calibrated probability of misuse from the trees' log-odds (`decision_function`).
+
+        ``predict_proba(X)[:, 1]`` is ``calibrate(decision_function(X))``: a caller that needs
+        both the probability and the log-odds (the score and its tie-break) predicts once.
+        """
+        check_is_fitted(self, "booster_")
+        margin = np.asarray(margin, dtype=float)
         if self.calibrator_ is None:
             p = 1.0 / (1.0 + np.exp(-margin))
         elif isinstance(self.calibrator_, IsotonicRegression):
             p = self.calibrator_.predict(margin)
         else:
             p = self.calibrator_.predict_proba(margin.reshape(-1, 1))[:, 1]
-        p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+        return np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Calibrated probabilities, shape (n_samples, 2); column 1 is misuse."""
+        p = self.calibrate(self.decision_function(X))
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X: Any) -> np.ndarray:

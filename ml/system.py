@@ -8,6 +8,7 @@ scoring always uses exactly what the champion was trained with.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ml.detectors import AnomalyDetector
-from ml.explain import load_parameters
+from ml.explain import Reason, load_parameters
 from ml.fusion import NON_FEATURE_COLUMNS, TrainedHybrid, stacking_features, train_hybrid
 from ml.labels import TrainingSet, build_training_set, isin
 
@@ -67,11 +68,10 @@ class DetectionSystem:
     summary: dict[str, Any] = field(default_factory=dict)
 
     def stack(self, features: pd.DataFrame, rule_hits: pd.DataFrame | None) -> pd.DataFrame:
+        """Model inputs of ``features`` with the rule flags and the detectors' scores (row for row)."""
         inputs = model_inputs(features, self.categories)
-        scores = {
-            name: detector.decision_function(inputs[self.detector_features])
-            for name, detector in self.detectors.items()
-        }
+        columns = inputs[self.detector_features]
+        scores = {name: detector.decision_function(columns) for name, detector in self.detectors.items()}
         return stacking_features(inputs, rule_hits, scores, rule_ids=self.rule_ids)
 
     def score(
@@ -81,35 +81,121 @@ class DetectionSystem:
         *,
         explain: bool = True,
         stacked: pd.DataFrame | None = None,
+        chunk_rows: int | None = None,
     ) -> pd.DataFrame:
         """One row per transaction: score, probability, component scores, mode and reasons.
 
         ``explain=False`` leaves ``reasons`` empty (evaluations need the ranking only, and the
         per-row contributions cost more than the scores). ``stacked`` is `stack`'s output for
         ``features`` (row for row) when the caller has it already, e.g. to explain some of the
-        rows it scored: they keep the detector scores they were ranked with (pyod's ECOD scores
-        a row relative to the batch it is scored in) and the detectors do not run again.
+        rows it scored: they keep the detector scores they were ranked with and the detectors do
+        not run again.
+
+        The rows are scored ``chunk_rows`` at a time (default ``score_chunk_rows`` in
+        ``ml/config/system.yml``), so the stacking features, detector scores and the trees'
+        input exist for one chunk at a time; see `score_batches`. The result does not depend on
+        the chunk size.
         """
-        stacked = self.stack(features, rule_hits) if stacked is None else stacked
-        if len(stacked) != len(features):
+        if stacked is not None and len(stacked) != len(features):
             raise ValueError(f"stacked has {len(stacked)} rows, features {len(features)}")
-        scored = self.hybrid.model.score_frame(
-            stacked.reindex(columns=self.hybrid.feature_names, fill_value=0),
-            ids=stacked["transaction_id"],
-            explain=explain,
+        size = score_chunk_rows(chunk_rows)
+
+        def batches() -> Iterator[tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]]:
+            for start in range(0, max(len(features), 1), size):
+                rows = features.iloc[start : start + size]
+                if stacked is not None:
+                    yield rows, None, stacked.iloc[start : start + size]
+                elif len(rows) == len(features):
+                    yield rows, rule_hits, None  # one chunk: every hit may belong to it
+                else:
+                    yield rows, _hits_of(rule_hits, rows), None
+
+        return self.score_batches(batches(), explain=explain)
+
+    def score_batches(
+        self,
+        batches: Iterable[tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]],
+        *,
+        explain: bool = False,
+    ) -> pd.DataFrame:
+        """`score` of the concatenated batches, holding one batch's intermediate frames at a time.
+
+        Parameters
+        ----------
+        batches : iterable of (features, rule_hits, stacked)
+            Consecutive row blocks, e.g. read from the warehouse a chunk at a time: the features
+            rows, the rule hits of those rows (others are ignored) and, optionally, `stack`'s
+            output for them (then ``rule_hits`` is not used).
+        explain : bool, default False
+
+        Notes
+        -----
+        Every column but one is computed row by row: the detectors score each row against their
+        training sample alone (Isolation Forest; `TailScorer` for ECOD / COPOD), the hybrid ranks
+        it against its reference rows or runs the trees on it, so a row's score, probability,
+        tie-break, rule score and reasons do not depend on the rows scored with it.
+        ``score_unsupervised`` is the exception: the mean percentile rank of the detectors' scores
+        *among the rows of this call*. It is computed once all batches are scored, from their
+        anomaly scores (kept for every row, one float per detector), so it equals the one-batch
+        value too.
+        """
+        parts: list[pd.DataFrame] = []
+        anomaly_parts: list[pd.DataFrame] = []
+        for features, rule_hits, stacked in batches:
+            if stacked is None:
+                stacked = self.stack(features, rule_hits)
+            elif len(stacked) != len(features):
+                raise ValueError(f"stacked has {len(stacked)} rows, features {len(features)}")
+            scored = self.hybrid.model.score_frame(
+                stacked.reindex(columns=self.hybrid.feature_names, fill_value=0),
+                ids=stacked["transaction_id"],
+                explain=explain,
+            )
+            anomaly = [c for c in stacked.columns if c.startswith("anomaly__")]
+            anomaly_parts.append(stacked[anomaly].reset_index(drop=True))
+            scored["score_unsupervised"] = np.nan  # set below, over every batch
+            scored["score_rules"] = stacked.get(
+                "rule_max_severity", pd.Series(0, index=stacked.index)
+            ).to_numpy()
+            for column in ("employee_id", "card_id", "transacted_at", "transacted_date", "amount"):
+                if column in features:
+                    values = features[column]
+                    # Arrow-backed strings are passed on as they are, not as Python objects
+                    text = isinstance(values.dtype, pd.StringDtype)
+                    scored[column] = values.array if text else values.to_numpy()
+            parts.append(scored.reset_index(drop=True))
+            del stacked
+        if not parts:
+            raise ValueError("nothing to score: no batches")
+        scored = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        anomaly = pd.concat(anomaly_parts, ignore_index=True) if len(anomaly_parts) > 1 else anomaly_parts[0]
+        scored["score_unsupervised"] = (
+            anomaly.rank(pct=True).mean(axis=1).to_numpy() if anomaly.shape[1] else np.nan
         )
-        anomaly = [c for c in stacked.columns if c.startswith("anomaly__")]
-        ranks = (
-            stacked[anomaly].rank(pct=True).mean(axis=1)
-            if anomaly
-            else pd.Series(np.nan, index=stacked.index)
-        )
-        scored["score_unsupervised"] = ranks.to_numpy()
-        scored["score_rules"] = stacked.get("rule_max_severity", pd.Series(0, index=stacked.index)).to_numpy()
-        for column in ("employee_id", "card_id", "transacted_at", "transacted_date", "amount"):
-            if column in features:
-                scored[column] = features[column].to_numpy()
-        return scored.reset_index(drop=True)
+        return scored
+
+    def explain(self, stacked: pd.DataFrame) -> list[list[Reason]]:
+        """The model reasons of rows already stacked (`stack`), e.g. the day's alerts.
+
+        The same reasons ``score(..., stacked=stacked)["reasons"]`` gives, without scoring the
+        rows again.
+        """
+        return self.hybrid.model.explain(stacked.reindex(columns=self.hybrid.feature_names, fill_value=0))
+
+
+def score_chunk_rows(chunk_rows: int | None = None) -> int:
+    """Rows scored together: ``chunk_rows`` or ``score_chunk_rows`` of ``ml/config/system.yml``."""
+    size = int(chunk_rows if chunk_rows is not None else load_parameters("system")["score_chunk_rows"])
+    if size < 1:
+        raise ValueError(f"a scoring chunk needs at least one row, got {size}")
+    return size
+
+
+def _hits_of(rule_hits: pd.DataFrame | None, rows: pd.DataFrame) -> pd.DataFrame | None:
+    """The rule hits of ``rows`` (stacking ignores any other, so a chunk needs only its own)."""
+    if rule_hits is None or rule_hits.empty:
+        return rule_hits
+    return rule_hits[isin(rule_hits["transaction_id"], rows["transaction_id"])]
 
 
 INDEX_COLUMNS = ("transaction_id", "transacted_at", "category_group")

@@ -8,6 +8,7 @@ gives the same tables (no duplicate scores or alerts).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -15,12 +16,13 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ml.explain import Reason, load_parameters
 from ml.labels import isin
 from ml.policy import EXPLORATION, decide_alerts, load_policy
 from ml.registry import GateConfig, ModelEvaluation, ModelRegistry, capacity_evaluation
-from ml.system import INDEX_COLUMNS, DetectionSystem, fit_system, plan_training
+from ml.system import INDEX_COLUMNS, DetectionSystem, fit_system, plan_training, score_chunk_rows
 
 SCORES_TABLE = "marts.fct_scores"
 LEGACY_ALERTS_TABLE = "staging.stg_casework__legacy_alerts"
@@ -78,15 +80,87 @@ def read_features_of(con: duckdb.DuckDBPyConnection, ids: pd.Series, before: dat
         con.unregister(name)
 
 
+def read_feature_chunks(
+    con: duckdb.DuckDBPyConnection, start: datetime | None, end: datetime, chunk_rows: int | None = None
+) -> Iterator[pd.DataFrame]:
+    """`read_features` a chunk at a time: the same rows in the same order, as consecutive frames.
+
+    DuckDB hands the rows over a vector (2,048 rows) at a time, so ``chunk_rows`` (default
+    ``score_chunk_rows``, ``ml/config/system.yml``) is rounded up to whole vectors. Columns come
+    as `read_features` makes them (strings Arrow-backed, not Python objects); a nullable integer
+    column is a masked ``Int32`` in a chunk holding a NULL and a plain ``int32`` in one without,
+    the same values either way. The query runs on its own cursor, so ``con`` stays free for other
+    queries (the chunks' rule hits) while the chunks are read.
+    """
+    where = "transacted_at < ?" + (" AND transacted_at >= ?" if start else "")
+    params: list[Any] = [end] + ([start] if start else [])
+    vectors = -(-score_chunk_rows(chunk_rows) // duckdb.__standard_vector_size__)
+    cursor = con.cursor()
+    try:
+        result = cursor.execute(
+            f"SELECT * FROM features.fct_transaction_features WHERE {where} ORDER BY transacted_at, transaction_id",
+            params,
+        )
+        while True:
+            chunk = result.fetch_df_chunk(vectors)
+            if chunk is None or chunk.empty:
+                return
+            yield chunk
+    finally:
+        cursor.close()
+
+
+RULE_HIT_COLUMNS = (
+    "transaction_id, rule_id, rule_set, severity, reason, is_suppressed, is_alert_candidate, transacted_date"
+)
+
+
 def read_rule_hits(con: duckdb.DuckDBPyConnection, start: datetime | None, end: datetime) -> pd.DataFrame:
     where = "transacted_at < ?" + (" AND transacted_at >= ?" if start else "")
     params: list[Any] = [end] + ([start] if start else [])
-    return _frame(
-        con,
-        "SELECT transaction_id, rule_id, rule_set, severity, reason, is_suppressed, is_alert_candidate, transacted_date "
-        f"FROM marts.fct_rule_hits WHERE {where}",
-        params,
+    return _frame(con, f"SELECT {RULE_HIT_COLUMNS} FROM marts.fct_rule_hits WHERE {where}", params)
+
+
+def read_rule_hits_of(
+    con: duckdb.DuckDBPyConnection, ids: pd.Series, start: datetime | None, end: datetime
+) -> pd.DataFrame:
+    """`read_rule_hits` of [start, end) restricted to the transactions ``ids`` (one chunk's hits)."""
+    where = "transacted_at < ?" + (" AND transacted_at >= ?" if start else "")
+    params: list[Any] = [end] + ([start] if start else [])
+    name = "_cardwatch_chunk_ids"
+    con.register(name, pa.table({"transaction_id": pa.array(ids)}))
+    try:
+        return _frame(
+            con,
+            f"SELECT {RULE_HIT_COLUMNS} FROM marts.fct_rule_hits WHERE {where} "
+            f"AND transaction_id IN (SELECT transaction_id FROM {name})",
+            params,
+        )
+    finally:
+        con.unregister(name)
+
+
+def score_window(
+    con: duckdb.DuckDBPyConnection,
+    system: DetectionSystem,
+    start: datetime | None,
+    end: datetime,
+    *,
+    chunk_rows: int | None = None,
+    explain: bool = False,
+) -> pd.DataFrame:
+    """``system.score`` of every transaction in [start, end), read and scored a chunk at a time.
+
+    The same frame as ``system.score(read_features(...), read_rule_hits(...))`` (see
+    `ml.system.DetectionSystem.score_batches`), but neither the features of the whole window nor
+    its stacking features are ever held at once: memory is bounded by ``chunk_rows`` plus the
+    result's own columns.
+    """
+    batches = (
+        (chunk, read_rule_hits_of(con, chunk["transaction_id"], start, end), None)
+        for chunk in read_feature_chunks(con, start, end, chunk_rows)
     )
+    return system.score_batches(batches, explain=explain)
 
 
 def read_outcomes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -236,7 +310,8 @@ def scores_table(scored: pd.DataFrame) -> pd.DataFrame:
     ].rename(columns={"score_mode": "mode"})  # fmt: skip
     out = out.copy()
     out["transacted_date"] = pd.to_datetime(out["transacted_date"]).dt.date
-    out["reasons"] = [reasons_json(r) for r in scored["reasons"]]
+    # most rows carry no reasons (only alerts are explained): their JSON is always "[]"
+    out["reasons"] = ["[]" if isinstance(r, list) and not r else reasons_json(r) for r in scored["reasons"]]
     return out
 
 
@@ -278,7 +353,7 @@ def score_and_alert(
     Reasons are computed for the alerted transactions only: the booster's per-feature
     contributions cost several times the score, only alerts are read with their reasons, and
     each explanation depends on its own row only, given the stacking features it was scored with
-    (they are reused, not recomputed).
+    (they are reused, not recomputed, and the alerts are not scored again).
     """
     start = datetime.combine(first, datetime.min.time())
     end = datetime.combine(last + timedelta(days=1), datetime.min.time())
@@ -292,9 +367,8 @@ def score_and_alert(
         model_reasons: dict[Any, list] = {}
 
         def explain(alerts: pd.DataFrame) -> list[list]:
-            chosen = isin(features["transaction_id"], alerts["transaction_id"])
-            explained = system.score(features[chosen], None, stacked=stacked[chosen])
-            model_reasons.update(zip(explained["transaction_id"], explained["reasons"], strict=True))
+            chosen = stacked[isin(stacked["transaction_id"], alerts["transaction_id"])]
+            model_reasons.update(zip(chosen["transaction_id"], system.explain(chosen), strict=True))
             return [model_reasons[t] for t in alerts["transaction_id"]]
 
         decided = decide_alerts(scored, hits, load_policy(), explain=explain)

@@ -87,6 +87,34 @@ def test_every_alert_has_route_reasons_and_propensity() -> None:
     assert not alerts["transaction_id"].duplicated().any()
 
 
+def test_rule_reasons_most_severe_first_then_by_rule_id() -> None:
+    scored = scored_days(per_day=50)
+    first, second = scored["transaction_id"].iloc[0], scored["transaction_id"].iloc[1]
+    hits = pd.DataFrame(
+        [
+            (first, "weekend_use", 2, "on a Saturday", False),
+            (second, "on_leave", 5, "while on leave", False),
+            (first, "after_termination", 5, "after termination", False),
+            (first, "late_night", 3, "at 02:10", False),
+            (first, "holiday_use", 3, "on a holiday", False),
+            (first, "late_night", 3, "again at 02:15", False),
+        ],
+        columns=["transaction_id", "rule_id", "severity", "reason", "is_suppressed"],
+    )
+    alerts = decide_alerts(scored, hits, config()).set_index("transaction_id")
+    rule_reasons = [r["text_en"] for r in alerts.loc[first, "reasons"] if r["source"] == "rule"]
+    # severity 5, then the severity-3 hits by rule id, two hits of one rule in their given order
+    assert rule_reasons == [
+        "after termination",
+        "on a holiday",
+        "at 02:10",
+        "again at 02:15",
+        "on a Saturday",
+    ], rule_reasons
+    assert alerts.loc[first, "rule_ids"] == "after_termination,holiday_use,late_night,late_night,weekend_use"
+    assert alerts.loc[second, "rule_ids"] == "on_leave"
+
+
 def test_exploration_rate_randomness_and_reproducibility() -> None:
     scored = scored_days(per_day=1_000, seed=1)
     rate = 0.03
