@@ -9,7 +9,6 @@ from orchestration.defs.partitions import daily_partitions, single_run_backfill
 from orchestration.defs.resources import CardwatchResource
 from orchestration.feedback import export_case_outcomes
 from orchestration.locking import warehouse_lock
-from orchestration.scoring import alert_sources
 
 ALERT_DETAILS_SQL = """
 SELECT a.transaction_id, a.alert_date, a.route, a.score, a.amount, a.rule_ids,
@@ -31,6 +30,8 @@ ORDER BY a.alert_date, a.route, a.rank
 )
 def case_handoff(context: dg.AssetExecutionContext, cardwatch: CardwatchResource) -> dg.MaterializeResult:
     """Open one case per alerted transaction (an alert already handed off opens nothing new)."""
+    from orchestration.scoring import alert_sources
+
     paths = cardwatch.paths()
     first, last = partition_days(context)
     con = duckdb.connect(str(paths.warehouse), read_only=True)

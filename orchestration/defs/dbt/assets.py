@@ -4,7 +4,9 @@ dbt tests surface as asset checks. The manifest is prepared ahead (``make setup`
 ``dbt parse``; ``dagster dev`` re-prepares it), never parsed at import.
 """
 
+import importlib
 import importlib.metadata
+import threading
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -29,6 +31,17 @@ if TYPE_CHECKING:
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=PROFILES_DIR)
 dbt_project.prepare_if_dev()
+
+
+# What the steps after dbt import: scikit-learn, SciPy, PyOD and MLflow take about 3 s to load. The asset
+# modules import them inside their functions, and a background thread loads them while dbt runs in its
+# own process, so the run does not wait for them at start nor after dbt.
+MODEL_STACK = ("orchestration.scoring", "orchestration.monitoring", "ml.system", "ml.registry", "mlflow")
+
+
+def _load_model_stack() -> None:
+    for name in MODEL_STACK:
+        importlib.import_module(name)
 
 
 class CardwatchDbtCliResource(DbtCliResource):
@@ -76,6 +89,7 @@ def cardwatch_dbt(
     """Rebuild every model and run every data test (a full rebuild, unpartitioned: the warehouse is local)."""
     paths = cardwatch.paths()
     with warehouse_lock(paths.home, wait_seconds=600):
+        threading.Thread(target=_load_model_stack, name="load-model-stack", daemon=True).start()
         threads = dbt_threads(paths.warehouse)
         invocation = dbt.cli(
             [*DBT_PIPELINE_BUILD, "--threads", str(threads)],

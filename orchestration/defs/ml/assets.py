@@ -5,12 +5,10 @@ from datetime import date
 import dagster as dg
 import duckdb
 
-from ml.registry import ModelRegistry
 from orchestration.config import pipeline_config
 from orchestration.defs.partitions import daily_partitions, single_run_backfill
 from orchestration.defs.resources import CardwatchResource
 from orchestration.locking import warehouse_lock
-from orchestration.scoring import run_detection
 
 DETECTION_KEYS = {
     "champion_model": dg.AssetKey(["ml", "champion_model"]),
@@ -72,6 +70,9 @@ def partition_days(context: dg.AssetExecutionContext) -> tuple[date, date]:
 )
 def detection(context: dg.AssetExecutionContext, cardwatch: CardwatchResource):
     """Retrain when scheduled or drifting, score the partition's days, decide their alerts."""
+    from ml.registry import ModelRegistry  # the model stack loads while dbt runs (defs/dbt/assets.py)
+    from orchestration.scoring import run_detection
+
     paths = cardwatch.paths()
     first, last = partition_days(context)
     registry = ModelRegistry(paths.registry)

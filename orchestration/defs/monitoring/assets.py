@@ -4,11 +4,9 @@ estimated recall per month and system, and the threshold curves."""
 import dagster as dg
 import duckdb
 
-from ml.policy import load_policy
 from orchestration.defs.ml.assets import DETECTION_KEYS
 from orchestration.defs.resources import CardwatchResource
 from orchestration.locking import warehouse_lock
-from orchestration.monitoring import refresh_monitoring
 
 
 @dg.asset(
@@ -22,6 +20,9 @@ def monitoring_marts(context: dg.AssetExecutionContext, cardwatch: CardwatchReso
     the estimates: recall per month (Cardwatch from its exploration sample, the legacy filters from
     the internal audit) and the threshold curves, in monitoring.estimated_recall and
     monitoring.threshold_curve."""
+    from ml.policy import load_policy
+    from orchestration.monitoring import refresh_monitoring
+
     paths = cardwatch.paths()
     with warehouse_lock(paths.home, wait_seconds=600):
         con = duckdb.connect(str(paths.warehouse))
