@@ -491,14 +491,18 @@ def training_cutoff(con: duckdb.DuckDBPyConnection, version: str | None = None) 
 def drift_sample(
     con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, settings: dict[str, Any]
 ) -> pd.DataFrame:
-    """A sample of at most ``drift_sample_rows`` rows of the drift features of transactions in [start, end)."""
+    """A sample of at most ``drift_sample_rows`` rows of the drift features of transactions in [start, end).
+
+    The rows with the smallest hash of (transaction id, seed): a uniform sample that is the same on every
+    run, whatever the physical order of the table or the number of threads (DuckDB's seeded reservoir
+    sample repeats only single-threaded), so rerunning a day takes the same retraining decision.
+    """
     columns = ", ".join(["transacted_date", *settings["drift_features"]])
     return _frame(
         con,
         f"SELECT {columns} FROM features.fct_transaction_features WHERE transacted_at >= ? AND transacted_at < ? "
-        f"USING SAMPLE reservoir({int(settings['drift_sample_rows'])} ROWS) "
-        f"REPEATABLE ({int(settings['drift_sample_seed'])})",
-        [start, end],
+        "ORDER BY hash(transaction_id, ?::BIGINT), transaction_id LIMIT ?",
+        [start, end, int(settings["drift_sample_seed"]), int(settings["drift_sample_rows"])],
     )
 
 
