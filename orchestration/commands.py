@@ -361,6 +361,8 @@ def dagster(home: Path | None, port: int) -> None:
     paths = Paths.from_env(home).ensure()
     prepare_dagster_home(paths)
     exe = Path(sys.executable).with_name("dagster")
+    # the code server and dagster-dbt's project preparation look for `dbt` on PATH: this environment's
+    os.environ["PATH"] = os.pathsep.join([str(exe.parent), os.environ.get("PATH", "")])
     console.print(f"Dagster UI on http://127.0.0.1:{port} (state in {paths.dagster_home})")
     os.execv(
         str(exe), [str(exe), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)]

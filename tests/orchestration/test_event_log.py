@@ -47,3 +47,31 @@ def test_runs_store_their_events_in_the_cardwatch_storage(tmp_path, monkeypatch)
             assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
             assert conn.execute(sa.text("PRAGMA synchronous")).scalar() == 1
     assert (paths.dagster_home / "event_log" / "event_log.db").exists()
+
+
+def test_dagster_ui_finds_this_environments_dbt(tmp_path, monkeypatch):
+    """`cardwatch dagster` puts this environment's bin folder on PATH before it becomes `dagster dev`:
+    the code server and dagster-dbt's project preparation call `dbt` by name."""
+    import os
+    import sys
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from orchestration import commands
+
+    for name in ("DAGSTER_HOME", "CARDWATCH_HOME", "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"):
+        monkeypatch.setenv(name, "")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    launched: list[tuple[str, list[str], str]] = []
+    monkeypatch.setattr(
+        commands.os, "execv", lambda exe, argv: launched.append((exe, argv, os.environ["PATH"]))
+    )
+    result = CliRunner().invoke(commands.dagster, ["--home", str(tmp_path / "home"), "--port", "3999"])
+    assert result.exit_code == 0, result.output
+    ((exe, argv, path),) = launched
+    bin_dir = str(Path(sys.executable).parent)
+    assert exe == str(Path(bin_dir) / "dagster")
+    assert argv[1:4] == ["dev", "-m", "orchestration.definitions"]
+    assert path.split(os.pathsep)[0] == bin_dir
+    assert (Path(bin_dir) / "dbt").exists()
