@@ -30,6 +30,12 @@ LABELS: dict[str, tuple[str, str]] = {
         "No published snapshot at {path}. Run `cardwatch run` to build and publish one.",
         "{path}에 게시된 스냅샷이 없습니다. `cardwatch run`으로 생성하세요.",
     ),
+    "no_recall_estimate": (
+        "No recall estimate for this system and period yet: its random review sample has no matured decision "
+        "in these months, so the misuse it missed cannot be estimated.",
+        "이 시스템과 기간의 재현율 추정이 아직 없습니다: 무작위 검토 표본에 확정된(성숙한) 결정이 없어 놓친 부정사용을 "
+        "추정할 수 없습니다.",
+    ),
     "not_computed": (
         "Not computed yet: the pipeline has not produced {table}.",
         "아직 계산되지 않았습니다: 파이프라인이 {table}을(를) 만들지 않았습니다.",

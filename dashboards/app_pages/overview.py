@@ -74,8 +74,10 @@ first_row[3].metric(
 second_row = st.columns(4)
 second_row[0].metric(t("confirmed_amount"), ui.krw(totals["confirmed_amount"]))
 second_row[1].metric(t("recovered_amount"), ui.krw(totals["recovered_amount"]))
+recall_computed = data.has(snapshot, data.ESTIMATED_RECALL)
+no_estimate = t("no_recall_estimate") if recall_computed else t("not_computed", table=data.ESTIMATED_RECALL)
 if missed is None:
-    second_row[2].metric(t("estimated_missed"), "-", help=t("not_computed", table=data.ESTIMATED_RECALL))
+    second_row[2].metric(t("estimated_missed"), "-", help=no_estimate)
 else:
     second_row[2].metric(
         t("estimated_missed"),
@@ -158,5 +160,5 @@ with right:
         )
 
 if missed is None:
-    ui.not_computed(data.ESTIMATED_RECALL)
+    st.info(no_estimate)
 st.caption(pd.Timestamp(start).strftime("%Y-%m-%d") + " – " + pd.Timestamp(end).strftime("%Y-%m-%d"))

@@ -129,3 +129,17 @@ def test_rule_candidates_stand_in_until_alerts_are_computed(bare_home: Path) -> 
     assert metric(app, "Alerts") == i18n.number(candidates["n"][0])
     assert any("not computed yet" in caption.value for caption in app.caption)
     assert any("monitoring.estimated_recall" in info.value for info in app.info)
+
+
+def test_recall_table_without_this_systems_months_says_why(dashboard_home: Path) -> None:
+    import duckdb
+
+    snapshot = dashboard_home / "published" / "snapshot.duckdb"
+    con = duckdb.connect(str(snapshot))
+    con.execute("delete from monitoring.estimated_recall where system = 'cardwatch'")
+    con.close()
+    app = page("app_pages/overview.py")
+    no_exception(app)
+    infos = [info.value for info in app.info]
+    assert i18n.label("no_recall_estimate", "en") in infos
+    assert not any("monitoring.estimated_recall" in value for value in infos)
