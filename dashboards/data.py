@@ -23,12 +23,14 @@ import yaml
 from sqlalchemy.exc import SQLAlchemyError
 
 from orchestration.cases import Actor, Case, CaseStore, RoleBook
-from orchestration.cases.lifecycle import OPEN_STATUSES
 from orchestration.cases.templates import render_explanation_request
 from orchestration.settings import REPO_ROOT, Paths
 
 TTL_SECONDS = 300
 POLICY_FILE = REPO_ROOT / "ml" / "config" / "policy.yml"
+DASHBOARD_CONFIG = yaml.safe_load((Path(__file__).with_name("config.yml")).read_text(encoding="utf-8"))
+# cases the queue lists at once (dashboards/config.yml)
+QUEUE_ROWS = int(DASHBOARD_CONFIG["queue_rows"])
 SYSTEMS = ("cardwatch", "legacy")
 CAPACITY_PARAMETER = "policy.daily_capacity"
 MIN_SCORE_PARAMETER = "policy.min_score"
@@ -1250,18 +1252,20 @@ def case_queue(
     date_to: date | None,
     min_score: float | None,
     sort: str,
-) -> pd.DataFrame:
-    return store().list_cases(
-        who,
-        status=list(statuses) if statuses else None,
-        assignee=assignee,
-        unassigned=unassigned,
-        date_from=date_from,
-        date_to=date_to,
-        min_score=min_score,
-        sort=sort,
-        descending=True,
-    )
+    limit: int | None = None,
+) -> tuple[pd.DataFrame, int, float]:
+    """The queue's first ``limit`` cases by ``sort``, with the number and amount of all it holds."""
+    filters = {
+        "status": list(statuses) if statuses else None,
+        "assignee": assignee,
+        "unassigned": unassigned,
+        "date_from": date_from,
+        "date_to": date_to,
+        "min_score": min_score,
+    }
+    total, amount = store().queue_totals(who, **filters)
+    listed = store().list_cases(who, **filters, sort=sort, descending=True, limit=limit)
+    return listed, total, amount
 
 
 def case(who: Actor, case_id: str) -> Case:
@@ -1278,11 +1282,8 @@ def allowed_actions(who: Actor, current: Case) -> list[str]:
 
 def backlog(who: Actor) -> dict[str, int]:
     """Open cases (not decided yet) and explanation requests past their due date."""
-    open_cases = store().list_cases(who, status=list(OPEN_STATUSES))
-    today = store().now().date()
-    due = pd.to_datetime(open_cases["explanation_due"], errors="coerce")
-    overdue = (open_cases["status"] == "explanation_requested") & due.notna() & (due < pd.Timestamp(today))
-    return {"backlog": len(open_cases), "overdue": int(overdue.sum())}
+    open_cases, overdue = store().backlog(who)
+    return {"backlog": open_cases, "overdue": overdue}
 
 
 def explanation_preview(current: Case, due_days: int) -> str:

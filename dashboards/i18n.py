@@ -30,6 +30,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "No published snapshot at {path}. Run `cardwatch run` to build and publish one.",
         "{path}에 게시된 스냅샷이 없습니다. `cardwatch run`으로 생성하세요.",
     ),
+    "queue_listed": (
+        "The first {listed} of {total} cases by this order are listed; filter to narrow the queue.",
+        "이 정렬 기준으로 {total}건 중 처음 {listed}건을 표시합니다. 필터로 대기열을 좁히세요.",
+    ),
     "no_recall_estimate": (
         "No recall estimate for this system and period yet: its random review sample has no matured decision "
         "in these months, so the misuse it missed cannot be estimated.",

@@ -53,7 +53,7 @@ sort = filters[4].selectbox(
     key="cases_sort",
 )
 
-queue = data.case_queue(
+queue, queue_total, queue_amount = data.case_queue(
     who,
     statuses=tuple(statuses),
     assignee=who.name if assigned == "mine" else None,
@@ -62,10 +62,13 @@ queue = data.case_queue(
     date_to=dates[1] if len(dates) == 2 else None,
     min_score=min_score or None,
     sort=sort,
+    limit=data.QUEUE_ROWS,
 )
 totals = st.columns(2)
-totals[0].metric(t("cases_shown"), i18n.number(len(queue)))
-totals[1].metric(t("queue_amount"), ui.krw(float(queue["amount"].abs().sum()) if len(queue) else 0.0))
+totals[0].metric(t("cases_shown"), i18n.number(queue_total))
+totals[1].metric(t("queue_amount"), ui.krw(queue_amount))
+if queue_total > len(queue):
+    st.caption(t("queue_listed", listed=i18n.number(len(queue)), total=i18n.number(queue_total)))
 if queue.empty:
     st.info(t("no_cases"))
     st.stop()

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, RowMapping, and_, func, or_, select
+from sqlalchemy import Connection, RowMapping, and_, case, func, or_, select
 
 from . import lifecycle as lc
 from .errors import CaseNotFoundError, ConcurrentUpdateError
@@ -107,6 +107,60 @@ def existing_transactions(conn: Connection, transaction_ids: list[str]) -> set[s
     return found
 
 
+def count_open(conn: Connection, today: date) -> tuple[int, int]:
+    """Open (undecided) cases, and those of them whose explanation is past its due date."""
+    overdue = and_(
+        cases.c.status == lc.EXPLANATION_REQUESTED,
+        cases.c.explanation_due.is_not(None),
+        cases.c.explanation_due < today,
+    )
+    query = select(func.count(), func.coalesce(func.sum(case((overdue, 1), else_=0)), 0)).where(
+        cases.c.status.in_(lc.OPEN_STATUSES)
+    )
+    total, late = conn.execute(query).one()
+    return int(total), int(late)
+
+
+def _queue_filters(
+    *,
+    status: str | list[str] | None,
+    assignee: str | None,
+    unassigned: bool,
+    min_score: float | None,
+    date_from: date | None,
+    date_to: date | None,
+    escalated: bool | None,
+) -> list[Any]:
+    """The WHERE clauses of a queue: status, assignee, score and alert-date filters."""
+    where: list[Any] = []
+    if status is not None:
+        wanted = [status] if isinstance(status, str) else list(status)
+        unknown = [s for s in wanted if s not in lc.STATUSES]
+        if unknown:
+            raise ValueError(f"unknown status {', '.join(unknown)}; use one of {', '.join(lc.STATUSES)}")
+        where.append(cases.c.status.in_(wanted))
+    if assignee is not None:
+        where.append(cases.c.assignee == assignee)
+    if unassigned:
+        where.append(cases.c.assignee.is_(None))
+    if min_score is not None:
+        where.append(cases.c.score >= min_score)
+    if date_from is not None:
+        where.append(cases.c.alert_date >= date_from)
+    if date_to is not None:
+        where.append(cases.c.alert_date <= date_to)
+    if escalated is not None:
+        where.append(cases.c.escalated.is_(escalated))
+    return where
+
+
+def queue_totals(conn: Connection, **filters: Any) -> tuple[int, float]:
+    """How many cases a queue holds and their absolute amount, whatever part of it is listed."""
+    query = select(func.count(), func.coalesce(func.sum(func.abs(cases.c.amount)), 0.0))
+    total, amount = conn.execute(query.where(*_queue_filters(**filters))).one()
+    return int(total), float(amount)
+
+
 def list_cases(
     conn: Connection,
     *,
@@ -124,25 +178,17 @@ def list_cases(
 ) -> list[RowMapping]:
     if sort not in SORTS:
         raise ValueError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
-    query = select(cases)
-    if status is not None:
-        wanted = [status] if isinstance(status, str) else list(status)
-        unknown = [s for s in wanted if s not in lc.STATUSES]
-        if unknown:
-            raise ValueError(f"unknown status {', '.join(unknown)}; use one of {', '.join(lc.STATUSES)}")
-        query = query.where(cases.c.status.in_(wanted))
-    if assignee is not None:
-        query = query.where(cases.c.assignee == assignee)
-    if unassigned:
-        query = query.where(cases.c.assignee.is_(None))
-    if min_score is not None:
-        query = query.where(cases.c.score >= min_score)
-    if date_from is not None:
-        query = query.where(cases.c.alert_date >= date_from)
-    if date_to is not None:
-        query = query.where(cases.c.alert_date <= date_to)
-    if escalated is not None:
-        query = query.where(cases.c.escalated.is_(escalated))
+    query = select(cases).where(
+        *_queue_filters(
+            status=status,
+            assignee=assignee,
+            unassigned=unassigned,
+            min_score=min_score,
+            date_from=date_from,
+            date_to=date_to,
+            escalated=escalated,
+        )
+    )
     column = SORTS[sort]
     # "age" descending means oldest first
     newest_first = descending if sort != "age" else not descending

@@ -544,6 +544,38 @@ class CaseStore:
             records.append(record)
         return pd.DataFrame.from_records(records, columns=queries.QUEUE_COLUMNS)
 
+    def queue_totals(
+        self,
+        actor: Actor,
+        *,
+        status: str | list[str] | None = None,
+        assignee: str | None = None,
+        unassigned: bool = False,
+        min_score: float | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        escalated: bool | None = None,
+    ) -> tuple[int, float]:
+        """How many cases the queue with these filters holds, and their absolute amount (KRW)."""
+        self.roles.require(actor, "view_queue", "view the case queue")
+        with self._read() as conn:
+            return queries.queue_totals(
+                conn,
+                status=status,
+                assignee=assignee,
+                unassigned=unassigned,
+                min_score=min_score,
+                date_from=date_from,
+                date_to=date_to,
+                escalated=escalated,
+            )
+
+    def backlog(self, actor: Actor) -> tuple[int, int]:
+        """Open cases, and those whose explanation request is past its due date (counted in the store)."""
+        self.roles.require(actor, "view_queue", "view the case queue")
+        with self._read() as conn:
+            return queries.count_open(conn, self.now().date())
+
     def history(self, actor: Actor, case_id: str) -> pd.DataFrame:
         """The events of one case, oldest first."""
         self.roles.require(actor, "view_history", "view case history")

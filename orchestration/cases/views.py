@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -68,7 +68,9 @@ class Case:
         return STATUS_KO[self.status]
 
     def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        # a shallow copy: dataclasses.asdict deep-copies every value, seconds for a queue of 10,000 cases
+        out = {item.name: getattr(self, item.name) for item in fields(self)}
+        out["details"] = dict(self.details)
         out["alerted_by"] = list(self.alerted_by)
         out["status_ko"] = self.status_ko
         return out

@@ -163,3 +163,22 @@ def test_threshold_changes_are_logged_with_who_when_why(
     assert log.iloc[0]["reason"] == "검토 인력 증원" and log.iloc[0]["old_value"] == 40
     assert log.iloc[2]["proposal_id"] == proposal and log.iloc[2]["new_value"] == 60
     assert log.iloc[2]["at"] > log.iloc[0]["at"]
+
+
+def test_queue_totals_and_backlog_count_what_the_list_would(
+    store: CaseStore, reviewer: Actor, lead: Actor, clock: Clock
+) -> None:
+    store.open_cases(make_alerts(12))
+    store.assign(lead, case_id_for("T00002"), "kim")
+    store.assign(lead, case_id_for("T00001"), "kim")
+    store.request_explanation(lead, case_id_for("T00001"), due_days=3)
+    for filters in ({}, {"unassigned": True}, {"min_score": 0.05}, {"status": ["assigned"]}):
+        everything = store.list_cases(lead, **filters)
+        total, amount = store.queue_totals(lead, **filters)
+        assert total == len(everything)
+        assert amount == pytest.approx(everything["amount"].abs().sum())
+    first = store.list_cases(lead, sort="amount", limit=4)
+    assert list(first["case_id"]) == list(store.list_cases(lead, sort="amount")["case_id"].iloc[:4])
+    assert store.backlog(lead) == (12, 0)
+    clock.advance(days=4)  # the explanation request is now past its due date
+    assert store.backlog(lead) == (12, 1)
