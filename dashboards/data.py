@@ -31,6 +31,7 @@ POLICY_FILE = REPO_ROOT / "ml" / "config" / "policy.yml"
 DASHBOARD_CONFIG = yaml.safe_load((Path(__file__).with_name("config.yml")).read_text(encoding="utf-8"))
 # cases the queue lists at once (dashboards/config.yml)
 QUEUE_ROWS = int(DASHBOARD_CONFIG["queue_rows"])
+AUDIT_ROWS = int(DASHBOARD_CONFIG["audit_rows"])
 SYSTEMS = ("cardwatch", "legacy")
 CAPACITY_PARAMETER = "policy.daily_capacity"
 MIN_SCORE_PARAMETER = "policy.min_score"
@@ -1427,7 +1428,9 @@ def suppression_proposals(who: Actor) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=columns)
 
 
-def audit_trail(who: Actor, since: date | None, until: date | None) -> pd.DataFrame:
+def audit_trail(who: Actor, since: date | None, until: date | None) -> tuple[pd.DataFrame, int]:
+    """The period's latest ``AUDIT_ROWS`` events (oldest first) and how many events the period holds."""
     start = datetime.combine(since, datetime.min.time()) if since else None
     end = datetime.combine(until + timedelta(days=1), datetime.min.time()) if until else None
-    return store().audit_trail(who, since=start, until=end)
+    listed = store().audit_trail(who, since=start, until=end, latest=AUDIT_ROWS)
+    return listed, store().count_events(who, since=start, until=end)

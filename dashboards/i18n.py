@@ -30,6 +30,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "No published snapshot at {path}. Run `cardwatch run` to build and publish one.",
         "{path}에 게시된 스냅샷이 없습니다. `cardwatch run`으로 생성하세요.",
     ),
+    "audit_listed": (
+        "The latest {listed} of {total} events are listed; choose a period to read older ones.",
+        "{total}건 중 최근 {listed}건을 표시합니다. 이전 이벤트는 기간을 선택해 보세요.",
+    ),
     "queue_listed": (
         "The first {listed} of {total} cases by this order are listed; filter to narrow the queue.",
         "이 정렬 기준으로 {total}건 중 처음 {listed}건을 표시합니다. 필터로 대기열을 좁히세요.",

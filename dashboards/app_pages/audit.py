@@ -19,8 +19,10 @@ period = st.date_input(t("period"), value=(), key="audit_period")
 since, until = (period[0], period[1]) if len(period) == 2 else (None, None)
 
 st.subheader(t("audit_events"))
-events = data.audit_trail(who, since, until)
-st.metric(t("audit_events"), i18n.number(len(events)))
+events, total = data.audit_trail(who, since, until)
+st.metric(t("audit_events"), i18n.number(total))
+if total > len(events):
+    st.caption(t("audit_listed", listed=i18n.number(len(events)), total=i18n.number(total)))
 if events.empty:
     st.caption(t("nothing_here"))
 else:

@@ -199,6 +199,21 @@ def list_cases(
     return list(conn.execute(query).mappings())
 
 
+def _event_filters(
+    case_id: str | None, since: datetime | None, until: datetime | None, by: str | None
+) -> list[Any]:
+    where: list[Any] = []
+    if case_id is not None:
+        where.append(case_events.c.case_id == case_id)
+    if since is not None:
+        where.append(case_events.c.at >= _naive_utc(since))
+    if until is not None:
+        where.append(case_events.c.at < _naive_utc(until))
+    if by is not None:
+        where.append(case_events.c.actor == by)
+    return where
+
+
 def events(
     conn: Connection,
     *,
@@ -206,17 +221,26 @@ def events(
     since: datetime | None = None,
     until: datetime | None = None,
     by: str | None = None,
+    latest: int | None = None,
 ) -> list[RowMapping]:
-    query = select(case_events).order_by(case_events.c.event_id)
-    if case_id is not None:
-        query = query.where(case_events.c.case_id == case_id)
-    if since is not None:
-        query = query.where(case_events.c.at >= _naive_utc(since))
-    if until is not None:
-        query = query.where(case_events.c.at < _naive_utc(until))
-    if by is not None:
-        query = query.where(case_events.c.actor == by)
-    return list(conn.execute(query).mappings())
+    """Events oldest first; with ``latest``, only the newest that many of them (still oldest first)."""
+    query = select(case_events).where(*_event_filters(case_id, since, until, by))
+    if latest is None:
+        return list(conn.execute(query.order_by(case_events.c.event_id)).mappings())
+    newest = conn.execute(query.order_by(case_events.c.event_id.desc()).limit(latest)).mappings()
+    return list(reversed(list(newest)))
+
+
+def count_events(
+    conn: Connection,
+    *,
+    case_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    by: str | None = None,
+) -> int:
+    query = select(func.count()).select_from(case_events).where(*_event_filters(case_id, since, until, by))
+    return int(conn.execute(query).scalar_one())
 
 
 def escalation_flags(conn: Connection, case_ids: Iterable[str]) -> dict[str, bool]:

@@ -592,13 +592,23 @@ class CaseStore:
         until: datetime | None = None,
         case_id: str | None = None,
         by: str | None = None,
+        latest: int | None = None,
     ) -> pd.DataFrame:
-        """Every event of every case (optionally for a period, a case or a person), oldest first."""
+        """Every event of every case (optionally for a period, a case or a person, or only the ``latest``
+        that many), oldest first."""
         self.roles.require(actor, "view_audit_trail", "read the audit trail")
         with self._read() as conn:
-            events = queries.events(conn, case_id=case_id, since=since, until=until, by=by)
+            events = queries.events(conn, case_id=case_id, since=since, until=until, by=by, latest=latest)
             escalated = queries.escalation_flags(conn, {event["case_id"] for event in events})
         return self._events_frame(actor, events, escalated)
+
+    def count_events(
+        self, actor: Actor, *, since: datetime | None = None, until: datetime | None = None
+    ) -> int:
+        """How many events the audit trail holds for the period."""
+        self.roles.require(actor, "view_audit_trail", "read the audit trail")
+        with self._read() as conn:
+            return queries.count_events(conn, since=since, until=until)
 
     def _events_frame(
         self, actor: Actor, events: list[RowMapping], escalated: dict[str, bool]

@@ -182,3 +182,15 @@ def test_queue_totals_and_backlog_count_what_the_list_would(
     assert store.backlog(lead) == (12, 0)
     clock.advance(days=4)  # the explanation request is now past its due date
     assert store.backlog(lead) == (12, 1)
+
+
+def test_audit_trail_lists_the_latest_events_and_counts_them_all(store: CaseStore, lead: Actor) -> None:
+    store.open_cases(make_alerts(6))
+    store.assign(lead, case_id_for("T00002"), "kim")
+    store.assign(lead, case_id_for("T00004"), "lee")
+    everything = store.audit_trail(lead)
+    latest = store.audit_trail(lead, latest=3)
+    assert store.count_events(lead) == len(everything) == 8
+    assert list(latest["event_id"]) == list(everything["event_id"].iloc[-3:])  # the newest, oldest first
+    assert list(latest["action"])[-2:] == ["assign", "assign"]
+    assert len(store.audit_trail(lead, latest=100)) == len(everything)
