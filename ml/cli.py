@@ -101,7 +101,11 @@ def benchmark(verbose: bool) -> None:
     type=click.Path(path_type=Path),
     help="Folder to keep raw ODDS results in (parquet); reused when present, to re-render without rerunning.",
 )
-@click.option("--features", type=click.Path(exists=True, path_type=Path), help="Features parquet.")
+@click.option(
+    "--features",
+    type=click.Path(exists=True, path_type=Path),
+    help="Features parquet, or a built warehouse (.duckdb): its features mart as the detectors see it.",
+)
 @click.option("--truth", type=click.Path(exists=True, path_type=Path), help="Ground-truth parquet.")
 @click.option("--out", type=click.Path(path_type=Path), default=REPO_ROOT / "docs", show_default=True)
 def detectors(

@@ -47,8 +47,10 @@ def model_inputs(features: pd.DataFrame, categories: list[str] | None = None) ->
 
 
 def detector_columns(frame: pd.DataFrame) -> list[str]:
-    """Columns the unsupervised detectors see: numeric features, no identifiers or rule outputs."""
+    """Columns the unsupervised detectors see: numeric features, no identifiers, rule outputs or
+    features computed from review outcomes (``outcome_features`` in ``ml/config/system.yml``)."""
     skip = set(NON_FEATURE_COLUMNS) | {"rule_hit_count", "legacy_rule_hit_count", "rule_max_severity"}
+    skip |= set(load_parameters("system")["outcome_features"])
     return [
         c
         for c in frame.columns

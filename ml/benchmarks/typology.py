@@ -25,9 +25,34 @@ logger = logging.getLogger(__name__)
 FIT_ROWS = {"knn": 50_000, "lof": 50_000, "ocsvm": 10_000}
 
 
+def read_warehouse_features(warehouse: Path) -> pd.DataFrame:
+    """The features mart of a built warehouse as the product's detectors see it.
+
+    ``transaction_id`` plus the columns `ml.system.detector_columns` keeps: numeric features,
+    booleans as 0/1, no identifiers, rule outputs or features computed from review outcomes.
+    """
+    import duckdb
+
+    from ml.system import detector_columns, model_inputs
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        frame = con.execute(
+            "SELECT * FROM features.fct_transaction_features ORDER BY transaction_id"
+        ).fetchdf()
+    finally:
+        con.close()
+    inputs = model_inputs(frame)
+    return pd.concat([frame[["transaction_id"]], inputs[detector_columns(inputs)]], axis=1)
+
+
 def load_features_truth(features: Path, truth: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Join features and truth on ``transaction_id``; rows without truth count as normal."""
-    feats = pd.read_parquet(features)
+    """Join features and truth on ``transaction_id``; rows without truth count as normal.
+
+    ``features`` is a Parquet file (``transaction_id`` + numeric columns) or a built DuckDB
+    warehouse (``.duckdb``), read with `read_warehouse_features`.
+    """
+    feats = read_warehouse_features(features) if features.suffix == ".duckdb" else pd.read_parquet(features)
     if "transaction_id" not in feats.columns:
         raise ValueError(f"{features}: no transaction_id column")
     feats["transaction_id"] = feats["transaction_id"].astype(str)
@@ -141,8 +166,8 @@ def render_typology(result: pd.DataFrame, n_rows: int, n_features: int, command:
 
 
 TYPOLOGY_PLACEHOLDER = (
-    "_Not measured yet._ Run `cardwatch benchmark detectors --features PATH --truth PATH` with the "
-    "features mart exported to Parquet (`transaction_id` + numeric feature columns) and the "
-    "simulator's ground truth (`transaction_id, is_misuse, typology, amount_at_stake`) to fill "
+    "_Not measured yet._ Run `cardwatch benchmark detectors --no-odds --features WAREHOUSE.duckdb "
+    "--truth PATH` with a built warehouse (or the features mart exported to Parquet: `transaction_id` + "
+    "numeric feature columns) and the simulator's ground truth (`transaction_id, is_misuse, typology, amount_at_stake`) to fill "
     "this section with ROC-AUC per typology."
 )

@@ -83,6 +83,29 @@ def test_typology_path_fills_the_placeholder(tmp_path) -> None:
     assert "Typologies no detector separates (best ROC-AUC below 0.6): hidden" in text
 
 
+def test_typology_reads_a_warehouse_as_the_detectors_see_it(tmp_path) -> None:
+    import duckdb
+
+    from ml.benchmarks.typology import load_features_truth
+
+    _, truth = _company(tmp_path)
+    features = pd.read_parquet(tmp_path / "features.parquet").drop(columns="label_text")
+    features["employee_id"] = "E1"
+    features["is_night"] = features["night"] > 1
+    features["merchant_confirmed_misuse_rate"] = 0.5  # from review outcomes: the detectors skip it
+    features["rule_hit_count"] = 1
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    con.execute("CREATE SCHEMA features")
+    con.execute("CREATE TABLE features.fct_transaction_features AS SELECT * FROM features")
+    con.close()
+
+    X, joined = load_features_truth(tmp_path / "warehouse.duckdb", truth)
+
+    assert sorted(X.columns) == ["amount_z", "is_night", "night"]
+    assert len(X) == len(joined) == 600 and int(joined["is_misuse"].sum()) == 30
+    assert X["is_night"].sum() == (features["night"] > 1).sum()
+
+
 def test_markdown_helpers_keep_other_parts(tmp_path) -> None:
     path = tmp_path / "doc.md"
     merge_sections(path, "# T", ["a", "b"], {"a": "one", "b": "two"})

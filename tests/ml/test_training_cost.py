@@ -263,3 +263,44 @@ def test_a_champion_is_unpickled_once_per_version() -> None:
         assert scoring.load_version(registry, version, cache) == f"system {version}"  # type: ignore[arg-type]
     assert registry.loads == ["1", "2", "1"]
     assert list(cache) == ["1"]
+
+
+def test_detectors_never_see_outcome_features_and_the_trees_do(data: dict[str, pd.DataFrame]) -> None:
+    """Features computed from review outcomes teach the trees; the unsupervised detectors rank behaviour only."""
+    from ml.explain import load_parameters
+
+    outcome_features = load_parameters("system")["outcome_features"]
+    assert "merchant_recent_misuse_rate_short" in outcome_features
+    rng = np.random.default_rng(5)
+    features = data["features"].assign(
+        merchant_confirmed_misuse_rate=rng.random(len(data["features"])),
+        merchant_recent_confirmed_count_short=rng.integers(0, 3, len(data["features"])),
+    )
+    system = train_system(features, data["hits"], data["outcomes"], data["alerts"], CUTOFF, **CAPS)
+
+    assert "amount_robust_z_own" in system.detector_features
+    assert not set(system.detector_features) & set(outcome_features)
+    assert {"merchant_confirmed_misuse_rate", "merchant_recent_confirmed_count_short"} <= set(
+        system.hybrid.feature_names
+    )
+
+
+def test_outcome_features_name_the_marts_outcome_columns() -> None:
+    """The list is kept in step with the features mart's contract: a renamed column cannot slip back."""
+    from pathlib import Path
+
+    import yaml
+
+    from ml.explain import load_parameters
+
+    spec = yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / "dbt_project/models/features/_features__models.yml").read_text(
+            "utf-8"
+        )
+    )
+    mart = next(m for m in spec["models"] if m["name"] == "fct_transaction_features")
+    columns = {c["name"] for c in mart["columns"]}
+    listed = set(load_parameters("system")["outcome_features"])
+    from_outcomes = {c for c in columns if any(w in c for w in ("misuse", "outcome", "confirmed"))}
+    assert listed <= columns
+    assert from_outcomes == listed

@@ -1,7 +1,10 @@
 {#-
     The merchant as seen before each transaction: is this the holder's first visit, the holder's visits in
     30 days, how many employees had used it, and its confirmed-misuse rate from matured outcomes only
-    (an outcome counts from decided_at + label_delay_days, and only strictly before the transaction).
+    (an outcome counts from decided_at + label_delay_days, and only strictly before the transaction):
+    over its whole history, and over the labels that matured in the last merchant_recent_short_days and
+    merchant_recent_long_days (a merchant that colludes or is compromised for a few weeks shows in its recent
+    outcomes long before its lifetime rate moves).
 -#}
 
 with
@@ -115,7 +118,17 @@ label_windows as (
         ), 0) as matured_outcome_count,
         coalesce(sum(is_confirmed) over (
             partition by merchant_key order by event_at {{ strictly_before_frame() }}
-        ), 0) as matured_confirmed_count
+        ), 0) as matured_confirmed_count,
+        {%- for window in ['short', 'long'] %}
+        coalesce(sum(is_label) over (
+            partition by merchant_key
+            order by event_at {{ strictly_before_frame(var('merchant_recent_' ~ window ~ '_days')) }}
+        ), 0) as recent_outcome_count_{{ window }},
+        coalesce(sum(is_confirmed) over (
+            partition by merchant_key
+            order by event_at {{ strictly_before_frame(var('merchant_recent_' ~ window ~ '_days')) }}
+        ), 0) as recent_confirmed_count_{{ window }}{{ ',' if not loop.last }}
+        {%- endfor %}
 
     from label_events
 
@@ -132,7 +145,15 @@ final as (
         cast(
             cast(label_windows.matured_confirmed_count as double)
             / nullif(label_windows.matured_outcome_count, 0) as double
-        ) as merchant_confirmed_misuse_rate
+        ) as merchant_confirmed_misuse_rate,
+        {%- for window in ['short', 'long'] %}
+        cast(label_windows.recent_confirmed_count_{{ window }} as integer)
+            as merchant_recent_confirmed_count_{{ window }},
+        cast(
+            cast(label_windows.recent_confirmed_count_{{ window }} as double)
+            / nullif(label_windows.recent_outcome_count_{{ window }}, 0) as double
+        ) as merchant_recent_misuse_rate_{{ window }}{{ ',' if not loop.last }}
+        {%- endfor %}
 
     from visit_windows
     inner join label_windows
