@@ -119,16 +119,22 @@ label_windows as (
         coalesce(sum(is_confirmed) over (
             partition by merchant_key order by event_at {{ strictly_before_frame() }}
         ), 0) as matured_confirmed_count,
-        {%- for window in ['short', 'long'] %}
         coalesce(sum(is_label) over (
             partition by merchant_key
-            order by event_at {{ strictly_before_frame(var('merchant_recent_' ~ window ~ '_days')) }}
-        ), 0) as recent_outcome_count_{{ window }},
+            order by event_at {{ strictly_before_frame(var('merchant_recent_short_days')) }}
+        ), 0) as recent_outcome_count_short,
         coalesce(sum(is_confirmed) over (
             partition by merchant_key
-            order by event_at {{ strictly_before_frame(var('merchant_recent_' ~ window ~ '_days')) }}
-        ), 0) as recent_confirmed_count_{{ window }}{{ ',' if not loop.last }}
-        {%- endfor %}
+            order by event_at {{ strictly_before_frame(var('merchant_recent_short_days')) }}
+        ), 0) as recent_confirmed_count_short,
+        coalesce(sum(is_label) over (
+            partition by merchant_key
+            order by event_at {{ strictly_before_frame(var('merchant_recent_long_days')) }}
+        ), 0) as recent_outcome_count_long,
+        coalesce(sum(is_confirmed) over (
+            partition by merchant_key
+            order by event_at {{ strictly_before_frame(var('merchant_recent_long_days')) }}
+        ), 0) as recent_confirmed_count_long
 
     from label_events
 
@@ -146,14 +152,16 @@ final as (
             cast(label_windows.matured_confirmed_count as double)
             / nullif(label_windows.matured_outcome_count, 0) as double
         ) as merchant_confirmed_misuse_rate,
-        {%- for window in ['short', 'long'] %}
-        cast(label_windows.recent_confirmed_count_{{ window }} as integer)
-            as merchant_recent_confirmed_count_{{ window }},
+        cast(label_windows.recent_confirmed_count_short as integer) as merchant_recent_confirmed_count_short,
         cast(
-            cast(label_windows.recent_confirmed_count_{{ window }} as double)
-            / nullif(label_windows.recent_outcome_count_{{ window }}, 0) as double
-        ) as merchant_recent_misuse_rate_{{ window }}{{ ',' if not loop.last }}
-        {%- endfor %}
+            cast(label_windows.recent_confirmed_count_short as double)
+            / nullif(label_windows.recent_outcome_count_short, 0) as double
+        ) as merchant_recent_misuse_rate_short,
+        cast(label_windows.recent_confirmed_count_long as integer) as merchant_recent_confirmed_count_long,
+        cast(
+            cast(label_windows.recent_confirmed_count_long as double)
+            / nullif(label_windows.recent_outcome_count_long, 0) as double
+        ) as merchant_recent_misuse_rate_long
 
     from visit_windows
     inner join label_windows
