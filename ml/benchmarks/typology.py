@@ -161,7 +161,27 @@ def render_typology(result: pd.DataFrame, n_rows: int, n_features: int, command:
             f"scored). Command: `{command}`.",
             table(["typology", "misuse rows", *[get_spec(d).label for d in detectors]], rows),
             blind_text,
+            _in_use_text(wide.loc["all", detectors]),
         ]
+    )
+
+
+def _in_use_text(all_auc: pd.Series) -> str:
+    """Where the detectors the system runs (``ml/config/system.yml``) rank on this data."""
+    from ml.explain import load_parameters
+
+    in_use = [d for d in load_parameters("system")["detectors"] if d in all_auc.index]
+    if not in_use:
+        return ""
+    order = all_auc.sort_values(ascending=False).index.tolist()
+    ranked = ", ".join(
+        f"{get_spec(d).label} {order.index(d) + 1} of {len(order)} ({fmt(all_auc[d])})" for d in in_use
+    )
+    best = order[0]
+    return (
+        f"The detectors the system runs (`detectors` in `ml/config/system.yml`) rank, by ROC-AUC over all "
+        f"misuse: {ranked}; the best here is {get_spec(best).label} ({fmt(all_auc[best])}). Their scores are "
+        "features of the supervised trees, so the hybrid's backtest, not this table alone, decides a change."
     )
 
 

@@ -81,6 +81,8 @@ def test_typology_path_fills_the_placeholder(tmp_path) -> None:
     row = next(line for line in text.splitlines() if line.startswith("| inflated |"))
     assert float(row.split("|")[3].strip(" *")) > 0.9
     assert "Typologies no detector separates (best ROC-AUC below 0.6): hidden" in text
+    assert "The detectors the system runs (`detectors` in `ml/config/system.yml`) rank" in text
+    assert "Isolation Forest 1 of 2" in text or "Isolation Forest 2 of 2" in text
 
 
 def test_typology_reads_a_warehouse_as_the_detectors_see_it(tmp_path) -> None:
