@@ -84,59 +84,70 @@ matured_labels as (
 
 ),
 
-label_events as (
+label_totals as (
 
+    -- one row per merchant and instant labels matured, with the running totals up to and including it
     select
         merchant_key,
-        transacted_at as event_at,
-        transaction_id,
-        0 as is_label,
-        0 as is_confirmed
-
-    from visits
-
-    union all
-
-    select
-        merchant_key,
-        label_known_at as event_at,
-        cast(null as {{ dbt.type_string() }}) as transaction_id,
-        1 as is_label,
-        is_confirmed
+        label_known_at,
+        sum(count(*)) over (
+            partition by merchant_key order by label_known_at rows unbounded preceding
+        ) as labels_to_date,
+        sum(sum(is_confirmed)) over (
+            partition by merchant_key order by label_known_at rows unbounded preceding
+        ) as confirmed_to_date
 
     from matured_labels
+    group by merchant_key, label_known_at
 
 ),
 
-label_windows as (
+-- the totals as known strictly before the transaction, and strictly before the start of each recent window:
+-- their difference counts the labels that matured in [transacted_at - N days, transacted_at)
+labels_before as (
 
     select
-        transaction_id,
-        is_label,
-        coalesce(sum(is_label) over (
-            partition by merchant_key order by event_at {{ strictly_before_frame() }}
-        ), 0) as matured_outcome_count,
-        coalesce(sum(is_confirmed) over (
-            partition by merchant_key order by event_at {{ strictly_before_frame() }}
-        ), 0) as matured_confirmed_count,
-        coalesce(sum(is_label) over (
-            partition by merchant_key
-            order by event_at {{ strictly_before_frame(var('merchant_recent_short_days')) }}
-        ), 0) as recent_outcome_count_short,
-        coalesce(sum(is_confirmed) over (
-            partition by merchant_key
-            order by event_at {{ strictly_before_frame(var('merchant_recent_short_days')) }}
-        ), 0) as recent_confirmed_count_short,
-        coalesce(sum(is_label) over (
-            partition by merchant_key
-            order by event_at {{ strictly_before_frame(var('merchant_recent_long_days')) }}
-        ), 0) as recent_outcome_count_long,
-        coalesce(sum(is_confirmed) over (
-            partition by merchant_key
-            order by event_at {{ strictly_before_frame(var('merchant_recent_long_days')) }}
-        ), 0) as recent_confirmed_count_long
+        visit_windows.transaction_id,
+        coalesce(known.labels_to_date, 0) as matured_outcome_count,
+        coalesce(known.confirmed_to_date, 0) as matured_confirmed_count
 
-    from label_events
+    from visit_windows
+    asof left join label_totals as known
+        on
+            visit_windows.merchant_key = known.merchant_key
+            and visit_windows.transacted_at > known.label_known_at
+
+),
+
+labels_before_short as (
+
+    select
+        visit_windows.transaction_id,
+        coalesce(known.labels_to_date, 0) as labels_to_date,
+        coalesce(known.confirmed_to_date, 0) as confirmed_to_date
+
+    from visit_windows
+    asof left join label_totals as known
+        on
+            visit_windows.merchant_key = known.merchant_key
+            and {{ dbt.dateadd('day', -var('merchant_recent_short_days'), 'visit_windows.transacted_at') }}
+            > known.label_known_at
+
+),
+
+labels_before_long as (
+
+    select
+        visit_windows.transaction_id,
+        coalesce(known.labels_to_date, 0) as labels_to_date,
+        coalesce(known.confirmed_to_date, 0) as confirmed_to_date
+
+    from visit_windows
+    asof left join label_totals as known
+        on
+            visit_windows.merchant_key = known.merchant_key
+            and {{ dbt.dateadd('day', -var('merchant_recent_long_days'), 'visit_windows.transacted_at') }}
+            > known.label_known_at
 
 ),
 
@@ -147,27 +158,33 @@ final as (
         visit_windows.employee_visits_before = 0 as is_first_visit_to_merchant,
         cast(visit_windows.employee_visits_30d as integer) as merchant_visits_30d,
         cast(visit_windows.merchant_employee_count as integer) as merchant_employee_count,
-        cast(label_windows.matured_outcome_count as integer) as merchant_matured_outcome_count,
+        cast(labels_before.matured_outcome_count as integer) as merchant_matured_outcome_count,
         cast(
-            cast(label_windows.matured_confirmed_count as double)
-            / nullif(label_windows.matured_outcome_count, 0) as double
+            cast(labels_before.matured_confirmed_count as double)
+            / nullif(labels_before.matured_outcome_count, 0) as double
         ) as merchant_confirmed_misuse_rate,
-        cast(label_windows.recent_confirmed_count_short as integer) as merchant_recent_confirmed_count_short,
         cast(
-            cast(label_windows.recent_confirmed_count_short as double)
-            / nullif(label_windows.recent_outcome_count_short, 0) as double
+            labels_before.matured_confirmed_count - labels_before_short.confirmed_to_date as integer
+        ) as merchant_recent_confirmed_count_short,
+        cast(
+            cast(labels_before.matured_confirmed_count - labels_before_short.confirmed_to_date as double)
+            / nullif(labels_before.matured_outcome_count - labels_before_short.labels_to_date, 0) as double
         ) as merchant_recent_misuse_rate_short,
-        cast(label_windows.recent_confirmed_count_long as integer) as merchant_recent_confirmed_count_long,
         cast(
-            cast(label_windows.recent_confirmed_count_long as double)
-            / nullif(label_windows.recent_outcome_count_long, 0) as double
+            labels_before.matured_confirmed_count - labels_before_long.confirmed_to_date as integer
+        ) as merchant_recent_confirmed_count_long,
+        cast(
+            cast(labels_before.matured_confirmed_count - labels_before_long.confirmed_to_date as double)
+            / nullif(labels_before.matured_outcome_count - labels_before_long.labels_to_date, 0) as double
         ) as merchant_recent_misuse_rate_long
 
     from visit_windows
-    inner join label_windows
-        on
-            visit_windows.transaction_id = label_windows.transaction_id
-            and label_windows.is_label = 0
+    inner join labels_before
+        on visit_windows.transaction_id = labels_before.transaction_id
+    inner join labels_before_short
+        on visit_windows.transaction_id = labels_before_short.transaction_id
+    inner join labels_before_long
+        on visit_windows.transaction_id = labels_before_long.transaction_id
 
 )
 
