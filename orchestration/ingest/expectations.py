@@ -97,6 +97,11 @@ def _batch_definition() -> Any:
     return asset.add_batch_definition_whole_dataframe("whole")
 
 
+def warm_up() -> None:
+    """Import Great Expectations and build its ephemeral context (a validation worker's initializer)."""
+    _batch_definition()
+
+
 def failing_rows(source_name: str, frame: pd.DataFrame, now: datetime) -> dict[int, list[str]]:
     """Validate ``frame`` with the source's suite; return ``{row position: [reasons]}``.
 

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from orchestration.contract import META_COLUMNS, Source, load_contract
+from orchestration.ingest import validation
 from orchestration.ingest.mapping import (
     MAPPING_FILE_NAME,
     MappingError,
@@ -28,7 +29,14 @@ from orchestration.ingest.mapping import (
     load_mapping_file,
 )
 from orchestration.ingest.reader import FileError, RawFile, read_file
-from orchestration.ingest.transform import Rejected, Transformed, apply_expectations, transform
+from orchestration.ingest.transform import (
+    Rejected,
+    Transformed,
+    quarantine_failures,
+    rows_to_validate,
+    transform,
+)
+from orchestration.ingest.validation import Validation
 from orchestration.warehouse import ensure_raw_tables, refresh_sources
 
 log = logging.getLogger(__name__)
@@ -120,12 +128,30 @@ def ingest(
                 raise FileError(f"{landing / name}: no files for the required source {name}")
             report.missing_sources.append(name)
     order = [s for s in LOAD_ORDER if s in files] + [s for s in files if s not in LOAD_ORDER]
+    validation.start()  # Great Expectations loads in the worker while the files are read
     con = duckdb.connect(str(warehouse))
     try:
         ensure_raw_tables(con)
+        # each source is validated as soon as it is read and typed (in the worker while the next ones
+        # are read: orchestration/ingest/validation.py); sources are quarantined and written in load
+        # order, each as soon as its validation and every earlier source's are done
+        staged: list[tuple[Source, list[_Pending], Validation]] = []
+
+        def write(source: Source, pending: list[_Pending], checked: Validation) -> None:
+            quarantine_failures([p.shaped for p in pending], checked.result())
+            for item in pending:
+                _finish(con, source, item)
+
         for name in order:
             mapping = mappings.get(name) or default_mapping(contract[name])
-            report.files.extend(_load_source(con, files[name], contract[name], mapping, now, progress))
+            results, pending = _read_source(con, files[name], contract[name], mapping, progress)
+            report.files.extend(results)
+            batches = [p.shaped for p in pending]
+            staged.append((contract[name], pending, Validation(name, rows_to_validate(batches), now)))
+            while staged and staged[0][2].done():
+                write(*staged.pop(0))
+        for item in staged:
+            write(*item)
         refresh_sources(con)
     finally:
         con.close()
@@ -151,14 +177,14 @@ class _Pending:
     started: datetime
 
 
-def _load_source(
+def _read_source(
     con: duckdb.DuckDBPyConnection,
     paths: list[Path],
     source: Source,
     mapping: SourceMapping,
-    now: datetime,
     progress: Callable[[str], None] | None,
-) -> list[FileResult]:
+) -> tuple[list[FileResult], list[_Pending]]:
+    """Read and type a source's files: a result for each, and the files waiting to be written."""
     results: list[FileResult] = []
     pending: list[_Pending] = []
     for path in paths:
@@ -170,10 +196,7 @@ def _load_source(
         else:
             pending.append(item)
             results.append(item.result)
-    apply_expectations(source.name, [p.shaped for p in pending], now)
-    for item in pending:
-        _finish(con, source, item)
-    return results
+    return results, pending
 
 
 def _prepare(

@@ -6,7 +6,6 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -14,7 +13,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from orchestration.contract import Column
-from orchestration.ingest.expectations import failing_rows
 from orchestration.ingest.mapping import SourceMapping, normalize_header
 from orchestration.ingest.reader import FileError, RawFile
 
@@ -314,19 +312,21 @@ def _extra_json(
     return out
 
 
-def apply_expectations(source_name: str, batches: list[Transformed], now: datetime) -> None:
-    """Validate several files' rows with the source's suite in one pass and quarantine the failures.
+def rows_to_validate(batches: list[Transformed]) -> pd.DataFrame | None:
+    """The contract columns of every file's rows, one frame in file order (None when no rows)."""
+    frames = [b.frame for b in batches if not b.frame.empty]
+    if not frames:
+        return None
+    columns = [c for c in frames[0].columns if not c.startswith("_")]
+    return pd.concat([f[columns] for f in frames], ignore_index=True)
 
-    One Great Expectations validation per source instead of per file: its fixed cost is large.
-    """
-    batches = [b for b in batches if not b.frame.empty]
-    if not batches:
-        return
-    columns = [c for c in batches[0].frame.columns if not c.startswith("_")]
-    combined = pd.concat([b.frame[columns] for b in batches], ignore_index=True)
-    failures = failing_rows(source_name, combined, now)
+
+def quarantine_failures(batches: list[Transformed], failures: dict[int, list[str]]) -> None:
+    """Quarantine ``failures`` (positions in `rows_to_validate`'s frame) in the files they came from."""
     offset = 0
     for batch in batches:
+        if batch.frame.empty:
+            continue
         size = len(batch.frame)
         mine = {p - offset: reasons for p, reasons in failures.items() if offset <= p < offset + size}
         batch.quarantine(mine)
