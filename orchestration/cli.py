@@ -47,6 +47,7 @@ EXTRA_SUBCOMMANDS: dict[str, list[str]] = {
         "orchestration.benchmark:build",
         "orchestration.benchmark:pipeline",
         "orchestration.benchmark:scoring",
+        "orchestration.fdh_backtest:fdh_backtest",
     ],
 }
 
