@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from ml.benchmarks.fdh_protocol import LAST_TRAIN_START
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 ALGORITHMS_TITLE = "# Algorithms: the detector zoo and the default detector"
@@ -317,7 +319,9 @@ def _typology_section(console, features: Path, truth: Path, names: list[str]) ->
     help="The Fraud Detection Handbook's transactions (parquet).",
 )
 @click.option("--chapter3-train-start", default="2018-07-11", show_default=True)
-@click.option("--last-train-start", default="2018-07-11", show_default=True, help="Latest prequential fold.")
+@click.option(
+    "--last-train-start", default=LAST_TRAIN_START, show_default=True, help="Latest prequential fold."
+)
 @click.option(
     "--long-train-days", default=21, show_default=True, help="Extra run with a longer window; 0 skips."
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
@@ -19,21 +20,20 @@ from typing import Any
 
 import click
 
-from ml.benchmarks.fdh import HANDBOOK_CH5
+from ml.benchmarks.fdh_protocol import HANDBOOK_CH5, LAST_TRAIN_START, N_TEST_FOLDS
 from ml.benchmarks.markdown import fmt, machine, replace_heading, table
 from orchestration.settings import REPO_ROOT
 
 BENCHMARKS_MD = REPO_ROOT / "docs" / "benchmarks.md"
 SECTION = "## Backtest: Fraud Detection Handbook data through the landing contract"
-#: The handbook's chapter 5 test folds (7 training days, 7 delay days, 7 test days), as in the
-#: `cardwatch benchmark fdh` section: the latest training week starts here, the others a week apart.
-LAST_TRAIN_START = "2018-07-11"
-FOLDS = 4
+#: The handbook's k of card precision@k (its chapter 5 reports CP@100).
 TOP_K = 100
 SHOWN = ("hybrid", "supervised", "unsupervised", "rules")
 
 
-def fold_windows(last_train_start: str = LAST_TRAIN_START, n_folds: int = FOLDS) -> list[dict[str, Any]]:
+def fold_windows(
+    last_train_start: str = LAST_TRAIN_START, n_folds: int = N_TEST_FOLDS
+) -> list[dict[str, Any]]:
     """Each fold as backtest days: 14 training days (7 labelled, 7 of label delay), then 7 test days.
 
     At the cut-off the cases of the first 7 days are decided and those of the next 7 are not (the
@@ -85,7 +85,7 @@ def run(landing: Path, truth: Path, work: Path) -> dict[str, Any]:
                 "cpu_s": time.process_time() - cpu,
             }
         )
-    return {"folds": folds, "load_before": os.getloadavg()[0]}
+    return {"folds": folds, "load_after": os.getloadavg()[0]}
 
 
 def _mean_sd(values: list[float]) -> str:
@@ -146,7 +146,7 @@ def render(run_result: dict[str, Any], command: str) -> str:
     build = next((v["wall_seconds"] for k, v in first.items() if k.startswith("warehouse")), None)
     return "\n\n".join(
         [
-            f"_Generated {datetime.now():%Y-%m-%d %H:%M} on {machine()}; load average {run_result['load_before']:.1f} "
+            f"_Generated {datetime.now():%Y-%m-%d %H:%M} on {machine()}; load average {run_result['load_after']:.1f} "
             f"at the end._ Command: `{command}`.",
             "The product end to end on external data: the handbook's transactions go through the landing contract "
             "(`card_transactions` and `case_outcomes` only; `cardwatch benchmark fdh-landing` writes one case per "
@@ -206,8 +206,6 @@ def render(run_result: dict[str, Any], command: str) -> str:
 )
 def fdh_backtest(landing: Path | None, truth: Path | None, work: Path | None, write: bool) -> None:
     """The product's backtest on the handbook's chapter 5 folds; figures go to docs/benchmarks.md."""
-    import sys
-
     with tempfile.TemporaryDirectory(prefix="cardwatch-fdh-") as scratch:
         base = (work or Path(scratch)).resolve()
         if landing is None or truth is None:

@@ -35,8 +35,6 @@ HANDBOOK_CH3 = {
     "random forest": (0.867, 0.658, 0.287),
     "XGBoost": (0.862, 0.639, 0.273),
 }
-#: Chapter 5, prequential, hyper-parameters chosen on validation folds: (AP, CP@100).
-HANDBOOK_CH5 = {"XGBoost": (0.687, 0.303), "random forest": (0.678, None)}
 
 ModelFactory = Callable[[], ClassifierMixin | Pipeline]
 

@@ -54,13 +54,13 @@ def _fold(ap: float, cp: float, start: str) -> dict:
 
 def test_the_section_gives_means_and_says_whether_the_target_holds() -> None:
     below = render(
-        {"folds": [_fold(0.66, 0.28, "2018-07-04"), _fold(0.68, 0.30, "2018-07-11")], "load_before": 1.0}, "c"
+        {"folds": [_fold(0.66, 0.28, "2018-07-04"), _fold(0.68, 0.30, "2018-07-11")], "load_after": 1.0}, "c"
     )
     assert "| hybrid | 0.670 ± 0.014 | 0.290 ± 0.014 |" in below
     assert "0.660 / 0.280, 0.680 / 0.300" in below
     assert "does not hold" in below and "| handbook: XGBoost, tuned (15 features) | 0.687 | 0.303 |" in below
     above = render(
-        {"folds": [_fold(0.70, 0.31, "2018-07-04"), _fold(0.72, 0.33, "2018-07-11")], "load_before": 1.0}, "c"
+        {"folds": [_fold(0.70, 0.31, "2018-07-04"), _fold(0.72, 0.33, "2018-07-11")], "load_after": 1.0}, "c"
     )
     assert (
         "**Target (AP at least 0.687 and CP@100 at least 0.303, the handbook's best published): holds.**"
