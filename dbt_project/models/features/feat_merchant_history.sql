@@ -109,45 +109,29 @@ labels_before as (
     select
         visit_windows.transaction_id,
         coalesce(known.labels_to_date, 0) as matured_outcome_count,
-        coalesce(known.confirmed_to_date, 0) as matured_confirmed_count
+        coalesce(known.confirmed_to_date, 0) as matured_confirmed_count,
+        coalesce(known.labels_to_date, 0) - coalesce(before_short.labels_to_date, 0) as recent_outcome_count_short,
+        coalesce(known.confirmed_to_date, 0) - coalesce(before_short.confirmed_to_date, 0)
+            as recent_confirmed_count_short,
+        coalesce(known.labels_to_date, 0) - coalesce(before_long.labels_to_date, 0) as recent_outcome_count_long,
+        coalesce(known.confirmed_to_date, 0) - coalesce(before_long.confirmed_to_date, 0)
+            as recent_confirmed_count_long
 
     from visit_windows
     asof left join label_totals as known
         on
             visit_windows.merchant_key = known.merchant_key
             and visit_windows.transacted_at > known.label_known_at
-
-),
-
-labels_before_short as (
-
-    select
-        visit_windows.transaction_id,
-        coalesce(known.labels_to_date, 0) as labels_to_date,
-        coalesce(known.confirmed_to_date, 0) as confirmed_to_date
-
-    from visit_windows
-    asof left join label_totals as known
+    asof left join label_totals as before_short
         on
-            visit_windows.merchant_key = known.merchant_key
+            visit_windows.merchant_key = before_short.merchant_key
             and {{ dbt.dateadd('day', -var('merchant_recent_short_days'), 'visit_windows.transacted_at') }}
-            > known.label_known_at
-
-),
-
-labels_before_long as (
-
-    select
-        visit_windows.transaction_id,
-        coalesce(known.labels_to_date, 0) as labels_to_date,
-        coalesce(known.confirmed_to_date, 0) as confirmed_to_date
-
-    from visit_windows
-    asof left join label_totals as known
+            > before_short.label_known_at
+    asof left join label_totals as before_long
         on
-            visit_windows.merchant_key = known.merchant_key
+            visit_windows.merchant_key = before_long.merchant_key
             and {{ dbt.dateadd('day', -var('merchant_recent_long_days'), 'visit_windows.transacted_at') }}
-            > known.label_known_at
+            > before_long.label_known_at
 
 ),
 
@@ -163,28 +147,20 @@ final as (
             cast(labels_before.matured_confirmed_count as double)
             / nullif(labels_before.matured_outcome_count, 0) as double
         ) as merchant_confirmed_misuse_rate,
+        cast(labels_before.recent_confirmed_count_short as integer) as merchant_recent_confirmed_count_short,
         cast(
-            labels_before.matured_confirmed_count - labels_before_short.confirmed_to_date as integer
-        ) as merchant_recent_confirmed_count_short,
-        cast(
-            cast(labels_before.matured_confirmed_count - labels_before_short.confirmed_to_date as double)
-            / nullif(labels_before.matured_outcome_count - labels_before_short.labels_to_date, 0) as double
+            cast(labels_before.recent_confirmed_count_short as double)
+            / nullif(labels_before.recent_outcome_count_short, 0) as double
         ) as merchant_recent_misuse_rate_short,
+        cast(labels_before.recent_confirmed_count_long as integer) as merchant_recent_confirmed_count_long,
         cast(
-            labels_before.matured_confirmed_count - labels_before_long.confirmed_to_date as integer
-        ) as merchant_recent_confirmed_count_long,
-        cast(
-            cast(labels_before.matured_confirmed_count - labels_before_long.confirmed_to_date as double)
-            / nullif(labels_before.matured_outcome_count - labels_before_long.labels_to_date, 0) as double
+            cast(labels_before.recent_confirmed_count_long as double)
+            / nullif(labels_before.recent_outcome_count_long, 0) as double
         ) as merchant_recent_misuse_rate_long
 
     from visit_windows
     inner join labels_before
         on visit_windows.transaction_id = labels_before.transaction_id
-    inner join labels_before_short
-        on visit_windows.transaction_id = labels_before_short.transaction_id
-    inner join labels_before_long
-        on visit_windows.transaction_id = labels_before_long.transaction_id
 
 )
 
