@@ -164,31 +164,16 @@ def queue_totals(conn: Connection, **filters: Any) -> tuple[int, float]:
 def list_cases(
     conn: Connection,
     *,
-    status: str | list[str] | None,
-    assignee: str | None,
-    unassigned: bool,
-    min_score: float | None,
-    date_from: date | None,
-    date_to: date | None,
-    escalated: bool | None,
     sort: str,
     descending: bool,
     limit: int | None,
     offset: int,
+    **filters: Any,
 ) -> list[RowMapping]:
+    """The queue's cases: ``filters`` as in `_queue_filters`, in the chosen order, a page of them."""
     if sort not in SORTS:
         raise ValueError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
-    query = select(cases).where(
-        *_queue_filters(
-            status=status,
-            assignee=assignee,
-            unassigned=unassigned,
-            min_score=min_score,
-            date_from=date_from,
-            date_to=date_to,
-            escalated=escalated,
-        )
-    )
+    query = select(cases).where(*_queue_filters(**filters))
     column = SORTS[sort]
     # "age" descending means oldest first
     newest_first = descending if sort != "age" else not descending
