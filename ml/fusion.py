@@ -12,7 +12,12 @@ Two modes, chosen at fit time by `select_mode`:
 ``stacked``
     Enough labels. Rule flags, hit counts, the highest severity and the anomaly scores are
     features of the supervised model (stacking, as in XGBOD); the score is its calibrated
-    probability.
+    probability. A rule whose hits have fewer than ``min_rule_labels`` matured labels (or a
+    rule added since the fit) is still in cold start: the trees cannot have learned what its
+    hits mean, so a row it hits scores at least the share of confirmed misuse among the
+    reviewed hits of the row's highest severity (the *rule floor*, shrunk towards the share
+    over all reviewed hits by ``rule_prior_strength``). Without it a new rule's hits rank by
+    everything but the rule until reviews of them mature, and they never get reviewed.
 
 The switch is one-way per fit: the mode is re-chosen each time the model is retrained on the
 labels matured by then, so a deployment moves to ``stacked`` at the first retraining past the
@@ -157,6 +162,13 @@ class HybridModel(BaseEstimator):
         Features with the highest unsuppressed severity and the unsuppressed hit count.
     anomaly_prefix : str
         Prefix of the detector score columns.
+    rule_flag_prefix : str
+        Prefix of the per-rule hit flags.
+    min_rule_labels : int
+        Matured labels on a rule's hits below which the rule floor applies to them (stacked).
+    rule_prior_strength : float
+        Pseudo-count shrinking each severity's reviewed-hit precision towards the precision of
+        all reviewed hits.
     supervised_params : dict, optional
         `SupervisedModel` arguments; default ``ml/config/supervised.yml``.
     top_n : int, default=3
@@ -175,6 +187,13 @@ class HybridModel(BaseEstimator):
         Sorted scores of each detector on the reference rows.
     supervised_ : SupervisedModel or None
         The stacked model (``stacked`` mode only).
+    rule_label_counts_ : dict of str to int
+        Matured labels on each rule flag's hits (``stacked`` mode; empty in cold start).
+    unlearned_rule_columns_ : list of str
+        Rule flags under ``min_rule_labels`` (``stacked`` mode).
+    severity_precision_ : dict of int to float
+        The rule floor per highest severity; key -1 holds the share over every reviewed hit,
+        used for a severity not seen among them.
     feature_names_in_ : ndarray of str
     n_features_in_ : int
     """
@@ -188,6 +207,9 @@ class HybridModel(BaseEstimator):
         severity_column: str = "rule_max_severity",
         count_column: str = "rule_hit_count",
         anomaly_prefix: str = "anomaly__",
+        rule_flag_prefix: str = "rule__",
+        min_rule_labels: int = 20,
+        rule_prior_strength: float = 20.0,
         supervised_params: dict[str, Any] | None = None,
         top_n: int = 3,
     ) -> None:
@@ -198,6 +220,9 @@ class HybridModel(BaseEstimator):
         self.severity_column = severity_column
         self.count_column = count_column
         self.anomaly_prefix = anomaly_prefix
+        self.rule_flag_prefix = rule_flag_prefix
+        self.min_rule_labels = min_rule_labels
+        self.rule_prior_strength = rule_prior_strength
         self.supervised_params = supervised_params
         self.top_n = top_n
 
@@ -242,13 +267,66 @@ class HybridModel(BaseEstimator):
             self.min_negative_labels,
         )
         self.supervised_ = None
+        self.rule_label_counts_: dict[str, int] = {}
+        self.unlearned_rule_columns_: list[str] = []
+        self.severity_precision_: dict[int, float] = {}
         if self.mode_ == STACKED:
             weight = None if sample_weight is None else np.asarray(sample_weight, dtype=float)[labeled]
             params = self.supervised_params if self.supervised_params is not None else default_params()
             self.supervised_ = SupervisedModel(**params).fit(
                 frame.loc[labeled], target[labeled].astype(int), sample_weight=weight
             )
+            self._fit_rule_floor(frame.loc[labeled], target[labeled])
         return self
+
+    def _fit_rule_floor(self, labeled: pd.DataFrame, target: np.ndarray) -> None:
+        """Label counts per rule flag and the reviewed-hit precision per highest severity."""
+        flags = self._flag_columns(labeled)
+        hits = labeled[flags].to_numpy(dtype=float) > 0 if flags else np.zeros((len(labeled), 0), bool)
+        counts = hits.sum(axis=0)
+        self.rule_label_counts_ = {c: int(n) for c, n in zip(flags, counts, strict=True)}
+        self.unlearned_rule_columns_ = [c for c, n in self.rule_label_counts_.items() if n < self.min_rule_labels]
+        severity = self._severity(labeled)
+        hit = severity > 0
+        if not hit.any():
+            return
+        base = float(target[hit].mean())
+        strength = float(self.rule_prior_strength)
+        self.severity_precision_ = {-1: base}
+        for level in np.unique(severity[hit]):
+            at = severity == level
+            rate = (float(target[at].sum()) + strength * base) / (float(at.sum()) + strength)
+            self.severity_precision_[int(level)] = rate
+
+    def _flag_columns(self, frame: pd.DataFrame) -> list[str]:
+        return [str(c) for c in frame.columns if str(c).startswith(self.rule_flag_prefix)]
+
+    def _severity(self, frame: pd.DataFrame) -> np.ndarray:
+        if self.severity_column not in frame:
+            return np.zeros(len(frame))
+        return pd.to_numeric(frame[self.severity_column], errors="coerce").fillna(0).to_numpy(dtype=float)
+
+    def rule_floor(self, X: Any) -> np.ndarray:
+        """The least score of each row (stacked mode): its rule floor when it hits a rule the
+        trees have not learned (under ``min_rule_labels`` matured labels, or no flag at the
+        fit), else 0."""
+        check_is_fitted(self, "mode_")
+        frame = as_frame(X)
+        precision = getattr(self, "severity_precision_", {})
+        if self.mode_ != STACKED or not precision:
+            return np.zeros(len(frame))
+        unlearned = np.zeros(len(frame), dtype=bool)
+        for column in self.unlearned_rule_columns_:
+            if column in frame:
+                unlearned |= frame[column].to_numpy(dtype=float) > 0
+        if self.count_column in frame:
+            flags = [c for c in self.rule_label_counts_ if c in frame]
+            flagged = frame[flags].to_numpy(dtype=float).sum(axis=1) if flags else np.zeros(len(frame))
+            counted = pd.to_numeric(frame[self.count_column], errors="coerce").fillna(0).to_numpy(dtype=float)
+            unlearned |= counted > flagged  # hits of a rule with no flag: added since the fit
+        severity = self._severity(frame).astype(int)
+        floor = np.array([precision.get(level, precision[-1]) for level in severity], dtype=float)
+        return np.where(unlearned & (severity > 0), floor, 0.0)
 
     def _rule_signal(self, frame: pd.DataFrame) -> np.ndarray:
         n = len(frame)
@@ -287,7 +365,7 @@ class HybridModel(BaseEstimator):
         check_is_fitted(self, "mode_")
         frame = as_frame(X)
         if self.mode_ == STACKED:
-            return self.supervised_.predict_proba(frame)[:, 1]
+            return np.maximum(self.supervised_.predict_proba(frame)[:, 1], self.rule_floor(frame))
         rule_rank, anomaly_rank = self._components(frame)
         rule_w, anomaly_w = self._weights()
         score = rule_w * rule_rank
@@ -308,7 +386,17 @@ class HybridModel(BaseEstimator):
         frame = as_frame(X)
         n = self.top_n if top_n is None else top_n
         if self.mode_ == STACKED:
-            return self.supervised_.explain(frame, top_n=n)
+            reasons = self.supervised_.explain(frame, top_n=n)
+            floor = self.rule_floor(frame)
+            raised = np.flatnonzero(floor > 0)
+            if len(raised):
+                phrases = feature_phrases()
+                model = self.supervised_.predict_proba(frame.iloc[raised])[:, 1]
+                for i, p in zip(raised, model, strict=True):
+                    if floor[i] > p:
+                        reason = model_reason("unlearned_rule_floor", float(floor[i]), floor[i] - p, phrases)
+                        reasons[i] = [_with_source(reason, "rule"), *reasons[i]][:n]
+            return reasons
         phrases = feature_phrases()
         rule_rank, anomaly_rank = self._components(frame)
         rule_w, anomaly_w = self._weights()
@@ -353,7 +441,7 @@ class HybridModel(BaseEstimator):
         if self.mode_ == STACKED:
             # the trees predict once: the log-odds are the tie-break, calibrated they are the score
             margin = self.supervised_.decision_function(frame)
-            out["score"] = self.supervised_.calibrate(margin)
+            out["score"] = np.maximum(self.supervised_.calibrate(margin), self.rule_floor(frame))
             out["probability"] = out["score"]
             out["tiebreak"] = margin
         else:
@@ -374,7 +462,6 @@ def make_hybrid(
 ) -> HybridModel:
     """A `HybridModel` with ``ml/config/fusion.yml`` and ``ml/config/supervised.yml`` parameters."""
     params = fusion_params(overrides)
-    params.pop("rule_flag_prefix", None)
     return HybridModel(**params, supervised_params=default_params(supervised))
 
 

@@ -181,8 +181,13 @@ def render(run_result: dict[str, Any], command: str) -> str:
             f"CP@{TOP_K} {fmt(hybrid['cp'])}. The handbook's figures are on its own test weeks (from 2018-08-08), "
             "which the data here does not hold; card precision is capped by the compromised cards left each "
             "day (the perfect-ranking row) and moves with the week.",
-            f"Time: {sum(f['wall_s'] for f in folds):.0f} s wall for the {len(folds)} folds; the first builds the "
-            f"warehouse (ingest and dbt build {fmt(build, 0) if build is not None else '?'} s), the others reuse it.",
+            f"Time: {sum(f['wall_s'] for f in folds):.0f} s wall for the {len(folds)} folds; "
+            + (
+                "the warehouse of an earlier run was reused (same landing files and delay)."
+                if build is not None and build < 1
+                else f"the first builds the warehouse (ingest and dbt build {fmt(build, 0) if build is not None else '?'} s), "
+                "the others reuse it."
+            ),
         ]
     )
 

@@ -173,3 +173,67 @@ def test_train_hybrid_from_labels() -> None:
     assert "transaction_id" not in trained.feature_names and "rule__on_leave" in trained.feature_names
     cold = train_hybrid(stacked, training, {"min_positive_labels": 1_000})
     assert cold.model.mode_ == COLD_START
+
+
+def test_rule_without_reviewed_hits_keeps_its_severity_floor() -> None:
+    """A rule whose hits were never reviewed (a new rule, or one the old filters ignored) must not
+    be ranked by everything but the rule: its hits score at least the reviewed-hit precision."""
+    features, hits, truth = synthetic(n=4_000, n_planted=200, seed=9)
+    rng = np.random.default_rng(3)
+    ordinary = np.flatnonzero((truth == 0) & ~features["transaction_id"].isin(hits["transaction_id"]).to_numpy())
+    unreviewed = rng.choice(ordinary, 40, replace=False)
+    truth[unreviewed] = 1  # misuse the trees cannot see: ordinary features, only the rule knows
+    new_hits = pd.DataFrame(
+        {
+            "transaction_id": features["transaction_id"].to_numpy()[unreviewed],
+            "rule_id": "duplicate_payment",
+            "severity": 1,  # below every reviewed rule: the trees alone learn nothing from it
+            "reason": None,
+            "is_suppressed": False,
+        }
+    )
+    frame = stacked_frame(features, pd.concat([hits, new_hits], ignore_index=True))
+    X = frame[feature_columns(frame)]
+    labeled = rng.random(len(X)) < 0.6
+    labeled[unreviewed] = False
+    y = np.where(labeled, truth, np.nan)
+
+    model = HybridModel(min_rule_labels=20, supervised_params=SMALL_TREES).fit(X, y)
+    assert model.mode_ == STACKED
+    assert model.rule_label_counts_["rule__duplicate_payment"] == 0
+    assert model.unlearned_rule_columns_ == ["rule__duplicate_payment"]
+    severity = X["rule_max_severity"].to_numpy()
+    assert abs(model.severity_precision_[4] - truth[labeled & (severity == 4)].mean()) < 0.1
+    assert model.severity_precision_[-1] == truth[labeled & (severity > 0)].mean()
+    expected = model.severity_precision_[-1]  # no reviewed hit at severity 1: the share over all
+    assert 1 not in model.severity_precision_
+
+    floor = model.rule_floor(X)
+    assert np.all(floor[unreviewed] == expected)
+    learned = X["rule__on_leave"].to_numpy() == 1
+    assert np.all(floor[learned] == 0) and np.all(floor[X["rule_hit_count"].to_numpy() == 0] == 0)
+    score = model.score(X)
+    assert np.all(score[unreviewed] >= expected) and np.all(score <= 1)
+    plain = np.flatnonzero(X["rule_hit_count"].to_numpy() == 0)
+    assert roc_auc_score(np.r_[np.ones(40), np.zeros(len(plain))], np.r_[score[unreviewed], score[plain]]) > 0.99
+    scored = model.score_frame(X.iloc[unreviewed[:3]])
+    np.testing.assert_allclose(scored["score"], score[unreviewed[:3]])
+    reasons = model.explain(X.iloc[unreviewed[:3]])
+    assert all(r[0].key == "unlearned_rule_floor" and r[0].source == "rule" for r in reasons)
+
+    # without the floor the trees rank these hits like any ordinary payment
+    trees_only = clone(model).set_params(min_rule_labels=0).fit(X, y)
+    assert trees_only.unlearned_rule_columns_ == []
+    assert np.median(trees_only.score(X)[unreviewed]) < expected / 2
+
+    # a rule added after the fit has no flag column: its hits count as unlearned too
+    added = pd.DataFrame(
+        {"transaction_id": ["n1", "n2"], "rule_id": ["brand_new", "late_night"], "severity": [3, 2]}
+    )
+    later = pd.DataFrame({"transaction_id": ["n1", "n2"], "amount": 10_000.0, "amount_robust_z_own": 0.0})
+    later["is_night"] = False
+    rows = stacking_features(later, added, {"iforest": [0.1, 0.1]}, rule_ids=["late_night", "on_leave"])
+    rows = rows.reindex(columns=X.columns, fill_value=0)
+    new_floor = model.rule_floor(rows)
+    assert new_floor[0] == model.severity_precision_.get(3, model.severity_precision_[-1]) > 0
+    assert new_floor[1] == 0

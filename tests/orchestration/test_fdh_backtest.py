@@ -66,3 +66,11 @@ def test_the_section_gives_means_and_says_whether_the_target_holds() -> None:
         "**Target (AP at least 0.687 and CP@100 at least 0.303, the handbook's best published): holds.**"
         in above
     )
+    assert "ingest and dbt build 105 s" in above
+
+
+def test_the_section_says_when_the_warehouse_was_reused() -> None:
+    fold = _fold(0.66, 0.28, "2018-07-04")
+    fold["metrics"]["timings"]["warehouse (ingest + dbt build)"]["wall_seconds"] = 0.0
+    text = render({"folds": [fold, _fold(0.68, 0.30, "2018-07-11")], "load_after": 1.0}, "c")
+    assert "the warehouse of an earlier run was reused" in text and "dbt build 0 s" not in text
