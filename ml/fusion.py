@@ -285,7 +285,9 @@ class HybridModel(BaseEstimator):
         hits = labeled[flags].to_numpy(dtype=float) > 0 if flags else np.zeros((len(labeled), 0), bool)
         counts = hits.sum(axis=0)
         self.rule_label_counts_ = {c: int(n) for c, n in zip(flags, counts, strict=True)}
-        self.unlearned_rule_columns_ = [c for c, n in self.rule_label_counts_.items() if n < self.min_rule_labels]
+        self.unlearned_rule_columns_ = [
+            c for c, n in self.rule_label_counts_.items() if n < self.min_rule_labels
+        ]
         severity = self._severity(labeled)
         hit = severity > 0
         if not hit.any():

@@ -180,7 +180,9 @@ def test_rule_without_reviewed_hits_keeps_its_severity_floor() -> None:
     be ranked by everything but the rule: its hits score at least the reviewed-hit precision."""
     features, hits, truth = synthetic(n=4_000, n_planted=200, seed=9)
     rng = np.random.default_rng(3)
-    ordinary = np.flatnonzero((truth == 0) & ~features["transaction_id"].isin(hits["transaction_id"]).to_numpy())
+    ordinary = np.flatnonzero(
+        (truth == 0) & ~features["transaction_id"].isin(hits["transaction_id"]).to_numpy()
+    )
     unreviewed = rng.choice(ordinary, 40, replace=False)
     truth[unreviewed] = 1  # misuse the trees cannot see: ordinary features, only the rule knows
     new_hits = pd.DataFrame(
@@ -215,7 +217,9 @@ def test_rule_without_reviewed_hits_keeps_its_severity_floor() -> None:
     score = model.score(X)
     assert np.all(score[unreviewed] >= expected) and np.all(score <= 1)
     plain = np.flatnonzero(X["rule_hit_count"].to_numpy() == 0)
-    assert roc_auc_score(np.r_[np.ones(40), np.zeros(len(plain))], np.r_[score[unreviewed], score[plain]]) > 0.99
+    assert (
+        roc_auc_score(np.r_[np.ones(40), np.zeros(len(plain))], np.r_[score[unreviewed], score[plain]]) > 0.99
+    )
     scored = model.score_frame(X.iloc[unreviewed[:3]])
     np.testing.assert_allclose(scored["score"], score[unreviewed[:3]])
     reasons = model.explain(X.iloc[unreviewed[:3]])
