@@ -36,7 +36,7 @@ TARGET_ALERTS_SHARE = Fraction(1, 3)
 
 
 def read_truth(path: Path) -> pd.DataFrame:
-    """Ground truth: transaction_id, is_misuse and amount_at_stake (simulator or adapter shape).
+    """Ground truth: transaction_id, is_misuse, amount_at_stake and typology when the file has them.
 
     ``path`` is a parquet/CSV file or a folder; in a folder every parquet file with
     ``transaction_id`` and ``is_misuse`` columns is read (the simulator's ``transactions.parquet``,
@@ -66,6 +66,8 @@ def read_truth(path: Path) -> pd.DataFrame:
     )
     if "amount_at_stake" in truth:
         out["amount_at_stake"] = pd.to_numeric(truth["amount_at_stake"], errors="coerce").fillna(0.0)
+    if "typology" in truth:
+        out["typology"] = truth["typology"].astype("string").fillna("").to_numpy()
     return out.drop_duplicates("transaction_id")
 
 
@@ -192,7 +194,64 @@ def evaluate(
     }
     if all(name in keys for name in LEGACY):
         metrics["legacy"] = legacy_comparison(frame, keys, perfect)
+    if "typology" in frame and "hybrid" in keys:
+        volume = metrics["legacy"]["volume_k"] if "legacy" in metrics else None
+        metrics["by_typology"] = typology_recall(frame, keys, budget, volume)
     return metrics
+
+
+def typology_recall(
+    frame: pd.DataFrame, keys: dict[str, np.ndarray], budget: int, legacy_volume: int | None
+) -> dict[str, dict[str, Any]]:
+    """Misuse found per typology: by the legacy filters as they alerted, by the hybrid at ``budget``
+    a day and at the legacy filters' daily volume (where they failed, and whether Cardwatch does)."""
+    misuse = frame["y"].to_numpy() == 1
+    typology = frame["typology"].fillna("").astype(str).to_numpy()
+    caught = {"hybrid_at_k": top_k_per_day(frame["day"], keys["hybrid"], budget)}
+    if legacy_volume is not None:
+        caught["hybrid_at_legacy_volume"] = top_k_per_day(frame["day"], keys["hybrid"], legacy_volume)
+    if all(name in frame for name in LEGACY) and all(frame[name].notna().any() for name in LEGACY):
+        caught["legacy_as_alerted"] = np.logical_or(*(frame[name].to_numpy() > 0 for name in LEGACY))
+    stake = frame["stake"].to_numpy(dtype=float)
+    out: dict[str, dict[str, Any]] = {}
+    for name in sorted(set(typology[misuse])):
+        rows = misuse & (typology == name)
+        entry: dict[str, Any] = {"misuse": int(rows.sum()), "amount": float(stake[rows].sum())}
+        for system, mask in caught.items():
+            entry[system] = int((rows & mask).sum())
+            entry[f"{system}_amount"] = float(stake[rows & mask].sum())
+        out[name or "(none)"] = entry
+    return out
+
+
+def typology_table(by_typology: dict[str, dict[str, Any]], budget: int, legacy_volume: int | None) -> str:
+    """`typology_recall` as a Markdown table, the typologies the hybrid misses most first."""
+    columns = [
+        ("legacy_as_alerted", "legacy filters (as alerted)"),
+        ("hybrid_at_k", f"hybrid, top {budget}/day"),
+    ]
+    if legacy_volume is not None:
+        columns.append(("hybrid_at_legacy_volume", f"hybrid, top {legacy_volume}/day"))
+    columns = [(key, label) for key, label in columns if any(key in e for e in by_typology.values())]
+    last = columns[-1][0]
+    order = sorted(
+        by_typology, key=lambda name: (by_typology[name][last] - by_typology[name]["misuse"], name)
+    )
+    headers = ["typology", "misuse", "amount at stake", *(f"found by {label}" for _, label in columns)]
+    headers.append(f"amount missed, {columns[-1][1]}")
+    rows = []
+    for name in order:
+        e = by_typology[name]
+        rows.append(
+            [
+                name,
+                f"{e['misuse']:,}",
+                _fmt(e["amount"], 0),
+                *(f"{e[key]:,} ({e[key] / e['misuse']:.0%})" for key, _ in columns),
+                _fmt(e["amount"] - e[f"{last}_amount"], 0),
+            ]
+        )
+    return table(headers, rows)
 
 
 def perfect_key(frame: pd.DataFrame) -> np.ndarray:
@@ -292,6 +351,31 @@ def _alert_cells(m: dict[str, Any]) -> list[str]:
     ]
 
 
+def ranking_table(evaluation: dict[str, Any]) -> str:
+    """Every system's ranking at the budget k per day, and a perfect ranking's, as a Markdown table."""
+    k = evaluation["budget"]
+    headers = [
+        "system",
+        "ROC-AUC",
+        "AP",
+        f"precision@{k}/day",
+        f"recall@{k}/day",
+        "amount precision",
+        "amount recall",
+        f"employee precision@{k}",
+        "alerts/day",
+        "misuse caught",
+        "amount caught",
+    ]
+    systems = evaluation["systems"]
+    rows = [
+        [name, *(_ranking_cells(systems[name]) if systems[name]["available"] else ["–"] * (len(headers) - 1))]
+        for name in SYSTEMS
+    ]
+    rows.append([PERFECT_LABEL, *_ranking_cells(evaluation[PERFECT])])
+    return table(headers, rows)
+
+
 def render_markdown(metrics: dict[str, Any]) -> str:
     """The metrics as Markdown tables (one row per system)."""
     window = metrics["window"]
@@ -312,26 +396,8 @@ def render_markdown(metrics: dict[str, Any]) -> str:
             "have misused (a confirmed outcome matured before the day) are left out, as in the handbook.",
             "",
         ]
-    headers = [
-        "system",
-        "ROC-AUC",
-        "AP",
-        f"precision@{k}/day",
-        f"recall@{k}/day",
-        "amount precision",
-        "amount recall",
-        f"employee precision@{k}",
-        "alerts/day",
-        "misuse caught",
-        "amount caught",
-    ]
+    lines += [f"## At {k} alerts a day", "", ranking_table(evaluation), ""]
     systems = evaluation["systems"]
-    rows = [
-        [name, *(_ranking_cells(systems[name]) if systems[name]["available"] else ["–"] * (len(headers) - 1))]
-        for name in SYSTEMS
-    ]
-    rows.append([PERFECT_LABEL, *_ranking_cells(evaluation[PERFECT])])
-    lines += [f"## At {k} alerts a day", "", table(headers, rows), ""]
     unavailable = [name for name in SYSTEMS if not systems[name]["available"]]
     notes = metrics.get("notes", {})
     lines += [f"- `{name}`: {notes.get(name, 'not available')}." for name in unavailable]
@@ -339,11 +405,14 @@ def render_markdown(metrics: dict[str, Any]) -> str:
         lines.append("")
     if "legacy" in evaluation:
         lines += [render_legacy(evaluation["legacy"]), ""]
+    if evaluation.get("by_typology"):
+        volume = evaluation["legacy"]["volume_k"] if "legacy" in evaluation else None
+        lines += ["## By typology", "", typology_table(evaluation["by_typology"], k, volume), ""]
     return "\n".join(lines)
 
 
-def render_legacy(legacy: dict[str, Any]) -> str:
-    """The legacy comparison (`legacy_comparison`) as a Markdown table and the target's verdict."""
+def legacy_table(legacy: dict[str, Any]) -> str:
+    """The legacy filters as alerted and every ranking at their volume (`legacy_comparison`)."""
     k = legacy["volume_k"]
     rows = [[f"{name} (as alerted)", *_alert_cells(m)] for name, m in legacy["as_alerted"].items()]
     for name, m in legacy["at_legacy_volume"].items():
@@ -363,20 +432,30 @@ def render_legacy(legacy: dict[str, Any]) -> str:
         "amount recall",
         "amount caught",
     ]
-    text = [f"## At the legacy filters' own volume ({k} alerts a day)", "", table(headers, rows)]
+    return table(headers, rows)
+
+
+def target_sentence(target: dict[str, Any]) -> str:
+    """The target's verdict (`target_ratios`) in one sentence."""
+    return (
+        f"Target (hybrid at the legacy volume: at least {TARGET_AMOUNT_RATIO}x the misuse amount the "
+        f"two legacy filters catch together, at {TARGET_PRECISION_RATIO}x their precision; at the legacy "
+        f"recall at most {TARGET_ALERTS_SHARE} of their alerts): "
+        f"amount caught x{_fmt(target['amount_caught_ratio'], 2)}, precision "
+        f"x{_fmt(target['precision_ratio'], 2)}, alerts at the legacy count recall "
+        f"x{_fmt(target['alerts_ratio_at_legacy_recall'], 2)} (amount recall: "
+        f"x{_fmt(target['alerts_ratio_at_legacy_amount_recall'], 2)}): "
+        f"**{'holds' if target['holds'] else 'does not hold'}**. A perfect ranking at this volume would "
+        f"reach amount caught x{_fmt(target['amount_caught_ratio_ceiling'], 2)} and precision "
+        f"x{_fmt(target['precision_ratio_ceiling'], 2)}."
+    )
+
+
+def render_legacy(legacy: dict[str, Any]) -> str:
+    """The legacy comparison (`legacy_comparison`) as a Markdown table and the target's verdict."""
+    k = legacy["volume_k"]
+    text = [f"## At the legacy filters' own volume ({k} alerts a day)", "", legacy_table(legacy)]
     target = legacy.get("target")
     if target:
-        text += [
-            "",
-            f"Target (hybrid at the legacy volume: at least {TARGET_AMOUNT_RATIO}x the misuse amount the "
-            f"two legacy filters catch together, at {TARGET_PRECISION_RATIO}x their precision; at the legacy "
-            f"recall at most {TARGET_ALERTS_SHARE} of their alerts): "
-            f"amount caught x{_fmt(target['amount_caught_ratio'], 2)}, precision "
-            f"x{_fmt(target['precision_ratio'], 2)}, alerts at the legacy count recall "
-            f"x{_fmt(target['alerts_ratio_at_legacy_recall'], 2)} (amount recall: "
-            f"x{_fmt(target['alerts_ratio_at_legacy_amount_recall'], 2)}): "
-            f"**{'holds' if target['holds'] else 'does not hold'}**. A perfect ranking at this volume would "
-            f"reach amount caught x{_fmt(target['amount_caught_ratio_ceiling'], 2)} and precision "
-            f"x{_fmt(target['precision_ratio_ceiling'], 2)}.",
-        ]
+        text += ["", target_sentence(target)]
     return "\n".join(text)

@@ -296,7 +296,12 @@ def plan_training(
     )
 
 
-def fit_system(plan: TrainingPlan, features: pd.DataFrame, rule_hits: pd.DataFrame) -> DetectionSystem:
+def fit_system(
+    plan: TrainingPlan,
+    features: pd.DataFrame,
+    rule_hits: pd.DataFrame,
+    supervised_overrides: dict[str, Any] | None = None,
+) -> DetectionSystem:
     """Fit the detectors on the plan's sample and the hybrid on its labelled and reference rows.
 
     Parameters
@@ -307,6 +312,8 @@ def fit_system(plan: TrainingPlan, features: pd.DataFrame, rule_hits: pd.DataFra
     rule_hits : DataFrame
         ``fct_rule_hits`` of the transactions known at the cut-off: every rule that hit one gets
         a flag column.
+    supervised_overrides : dict, optional
+        Overrides of ``ml/config/supervised.yml`` for the hybrid's trees.
     """
     rows = features.set_index("transaction_id", drop=False)
     missing = ~isin(plan.feature_ids(), rows.index)
@@ -323,7 +330,9 @@ def fit_system(plan: TrainingPlan, features: pd.DataFrame, rule_hits: pd.DataFra
     used = rows.loc[plan.stacked_ids].reset_index(drop=True)
     system = DetectionSystem(fitted, columns, None, rule_ids, plan.categories)  # type: ignore[arg-type]
     stacked = system.stack(used, known_hits[isin(known_hits["transaction_id"], plan.stacked_ids)])
-    system.hybrid = train_hybrid(stacked, plan.training, reference_ids=plan.reference_ids)
+    system.hybrid = train_hybrid(
+        stacked, plan.training, supervised_overrides=supervised_overrides, reference_ids=plan.reference_ids
+    )
     system.summary = {
         **system.hybrid.summary,
         "detectors": plan.detectors,
@@ -346,6 +355,7 @@ def train_system(
     max_reference_rows: int | None = None,
     random_state: int = 0,
     label_delay_days: float | None = None,
+    supervised_overrides: dict[str, Any] | None = None,
 ) -> DetectionSystem:
     """Fit detectors and the hybrid on transactions before ``cutoff`` and outcomes matured by then.
 
@@ -376,6 +386,8 @@ def train_system(
     label_delay_days : float, optional
         Days a decision must be old at the cut-off to count as a label (default
         ``ml/config/labels.yml``); a backtest passes its own.
+    supervised_overrides : dict, optional
+        Overrides of ``ml/config/supervised.yml`` for the hybrid's trees (e.g. their seed).
     """
     plan = plan_training(
         features,
@@ -388,7 +400,7 @@ def train_system(
         random_state=random_state,
         label_delay_days=label_delay_days,
     )
-    return fit_system(plan, features, rule_hits)
+    return fit_system(plan, features, rule_hits, supervised_overrides)
 
 
 def _seeded_sample(frame: pd.DataFrame, limit: int, random_state: int) -> pd.DataFrame:

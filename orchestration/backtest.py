@@ -247,8 +247,12 @@ def outcomes_known_at(outcomes: pd.DataFrame, cutoff: datetime) -> pd.DataFrame:
     return known.reset_index(drop=True)
 
 
-def train_systems(con: duckdb.DuckDBPyConnection, window: Window) -> TrainedSystems:
-    """Fit the detection system (detectors + hybrid) and the supervised-only model at the cut-off."""
+def train_systems(con: duckdb.DuckDBPyConnection, window: Window, seed: int | None = None) -> TrainedSystems:
+    """Fit the detection system (detectors + hybrid) and the supervised-only model at the cut-off.
+
+    ``seed`` replaces the configured seeds of the samples, the detectors and the trees (default:
+    ``random_state`` 0 for the first two, ``ml/config/supervised.yml`` for the trees).
+    """
     from ml.fusion import STACKED, train_hybrid
     from ml.labels import build_training_set
     from ml.system import model_inputs, train_system
@@ -262,14 +266,24 @@ def train_systems(con: duckdb.DuckDBPyConnection, window: Window) -> TrainedSyst
     outcomes = outcomes_known_at(read_outcomes(con), cutoff)
     alerts = read_alerts(con, cutoff)
     delay = window.label_delay_days
-    detection = train_system(features, hits, outcomes, alerts, cutoff, label_delay_days=delay)
+    trees = None if seed is None else {"random_state": int(seed)}
+    detection = train_system(
+        features,
+        hits,
+        outcomes,
+        alerts,
+        cutoff,
+        label_delay_days=delay,
+        random_state=0 if seed is None else int(seed),
+        supervised_overrides=trees,
+    )
 
     training = build_training_set(
         features[["transaction_id", "transacted_at"]], outcomes, cutoff, alerts, label_delay_days=delay
     )
     inputs = model_inputs(features, detection.categories)
     inputs = inputs.drop(columns=[c for c in RULE_COLUMNS if c in inputs])
-    trained = train_hybrid(inputs, training)
+    trained = train_hybrid(inputs, training, supervised_overrides=trees)
     supervised, note = trained, ""
     if trained.model.mode_ != STACKED:
         supervised = None
@@ -418,6 +432,7 @@ def run_backtest(
     work: Path | None = None,
     exclude_known_positives: bool = False,
     progress: Progress | None = None,
+    seed: int | None = None,
 ) -> BacktestResult:
     """Ingest ``landing`` into a scratch warehouse, train at the cut-off, score and measure the test window.
 
@@ -440,6 +455,9 @@ def run_backtest(
     exclude_known_positives : bool
         Leave out of the metrics the rows of cardholders with a confirmed outcome matured before
         their day (the handbook's removal of known compromised cards).
+    seed : int, optional
+        Seed of the training samples, the detectors and the trees (see `train_systems`), to
+        measure how much the figures move with it.
     """
     say = progress or (lambda message: None)
     landing = Path(landing)
@@ -465,7 +483,7 @@ def run_backtest(
         con = duckdb.connect(str(paths.warehouse), read_only=True)
         try:
             with timed(f"train at the cut-off {window.cutoff:%Y-%m-%d %H:%M}", say, timings):
-                systems = train_systems(con, window)
+                systems = train_systems(con, window, seed)
                 t = systems.training
                 say(
                     f"  {t['training_transactions']:,} training transactions, {t['labeled']:,} matured labels "
@@ -492,6 +510,7 @@ def run_backtest(
             "ingest": ingest_summary,
             "training": systems.training,
             "scored": len(scores),
+            "seed": seed,
             "notes": notes,
             "timings": timings,  # the same dict, filled as the steps run
         }
@@ -567,6 +586,13 @@ def _date(option: str, value: str | None) -> date | None:
     is_flag=True,
     help="Leave cardholders with an already matured confirmed outcome out of the metrics (handbook protocol).",
 )
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seed of the training samples, detectors and trees (default: the configured ones), "
+    "to see how much the figures move with it.",
+)
 def backtest(
     landing: Path,
     train_start: str | None,
@@ -580,6 +606,7 @@ def backtest(
     mapping: Path | None,
     work: Path | None,
     exclude_known_positives: bool,
+    seed: int | None,
 ) -> None:
     """Train on what was known at a cut-off, score a later window, compare every system.
 
@@ -605,6 +632,7 @@ def backtest(
             work=work,
             exclude_known_positives=exclude_known_positives,
             progress=click.echo,
+            seed=seed,
         )
     except BacktestError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -48,6 +48,7 @@ EXTRA_SUBCOMMANDS: dict[str, list[str]] = {
         "orchestration.benchmark:pipeline",
         "orchestration.benchmark:scoring",
         "orchestration.fdh_backtest:fdh_backtest",
+        "orchestration.company_backtest:company_backtest",
     ],
 }
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from ml.backtest import SYSTEMS, evaluate
+from ml.backtest import SYSTEMS, evaluate, typology_table
 from orchestration.backtest import (
     ID_COLUMNS,
     BacktestError,
@@ -242,6 +242,34 @@ def test_metrics_counted_by_hand_on_two_days() -> None:
 
     without_a2 = evaluate(scores, ties, truth, budget=1, evaluated=scores["transaction_id"] != "a2")
     assert (without_a2["excluded_known_positive"], without_a2["misuse"]) == (1, 1)
+
+    # with typologies in the truth: found per typology by the legacy filters and the hybrid
+    truth["typology"] = [{"a2": "leave_use", "b3": "duplicate_claim"}.get(i, "") for i in ids[1:]]
+    ties_low = pd.DataFrame({"hybrid": [0.1 if i == "b3" else 0.5 for i in ids]})
+    by = evaluate(scores, ties_low, truth, budget=1)["by_typology"]
+    assert set(by) == {"leave_use", "duplicate_claim"}
+    # a1..a4 tie on 2025-02-03: the top 1 is a1 (id order), the legacy volume's top 3 holds a2
+    assert by["leave_use"] == {
+        "misuse": 1,
+        "amount": 100.0,
+        "hybrid_at_k": 0,
+        "hybrid_at_k_amount": 0.0,
+        "hybrid_at_legacy_volume": 1,
+        "hybrid_at_legacy_volume_amount": 100.0,
+        "legacy_as_alerted": 1,
+        "legacy_as_alerted_amount": 100.0,
+    }
+    # b3 ranks last on its day (tie-break 0.1): missed at both volumes; the legacy rule filter had it
+    duplicate = by["duplicate_claim"]
+    assert (
+        duplicate["hybrid_at_k"],
+        duplicate["hybrid_at_legacy_volume"],
+        duplicate["legacy_as_alerted"],
+    ) == (0, 0, 1)
+    table = typology_table(by, 1, 3)
+    assert table.splitlines()[2].startswith(
+        "| duplicate_claim | 1 | 100 | 1 (100%) | 0 (0%) | 0 (0%) | 100 |"
+    )
 
 
 def test_work_folder_with_a_foreign_warehouse_is_refused(tmp_path: Path) -> None:
