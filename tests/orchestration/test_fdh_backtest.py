@@ -59,6 +59,11 @@ def test_the_section_gives_means_and_says_whether_the_target_holds() -> None:
     assert "| hybrid | 0.670 ± 0.014 | 0.290 ± 0.014 |" in below
     assert "0.660 / 0.280, 0.680 / 0.300" in below
     assert "does not hold" in below and "| handbook: XGBoost, tuned (15 features) | 0.687 | 0.303 |" in below
+    assert "AP 0.670 (below 0.687) and CP@100 0.290 (below 0.303)" in below
+    split = render(
+        {"folds": [_fold(0.69, 0.28, "2018-07-04"), _fold(0.70, 0.29, "2018-07-11")], "load_after": 1.0}, "c"
+    )
+    assert "does not hold" in split and "AP 0.695 (at or above 0.687) and CP@100 0.285 (below 0.303)" in split
     above = render(
         {"folds": [_fold(0.70, 0.31, "2018-07-04"), _fold(0.72, 0.33, "2018-07-11")], "load_after": 1.0}, "c"
     )

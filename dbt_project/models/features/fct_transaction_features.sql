@@ -63,6 +63,8 @@ final as (
         employee_history.amount_sum_90d,
         employee_history.own_history_count,
         employee_history.amount_robust_z_own,
+        employee_history.amount_to_own_median,
+        employee_history.recent_large_payment_count,
         employee_history.peer_history_count,
         employee_history.amount_robust_z_peer,
         employee_history.weekend_spend_share,

@@ -1,7 +1,10 @@
 {#-
     The cardholder's own history before each transaction: counts and amounts over 1, 7, 30 and 90 days,
     robust z-scores of the amount against the holder's and the department x grade peers' recent payments,
-    the share of weekend, night and holiday spend, and days since the previous transaction.
+    the amount against the holder's median, the holder's recent large payments (each above
+    var large_payment_multiple times the holder's median before it, counted over var recent_large_payment_days:
+    a card or a habit that changed lately), the share of weekend, night and holiday spend, and days since the
+    previous transaction.
     Point in time: every window ends strictly before the transaction's timestamp; the peer reference is taken
     as of the start of the transaction's period (var peer_reference_grain, a month by default: the peers' payments
     on the history_days days before it). A daily reference would join every day to 90 days of its peers' payments
@@ -135,6 +138,34 @@ windowed as (
 
 ),
 
+large_flagged as (
+
+    select
+        transaction_id,
+        employee_id,
+        transacted_at,
+        case
+            when is_purchase and amount > {{ var('large_payment_multiple') }} * own_median_amount then 1
+            else 0
+        end as is_large_payment
+
+    from windowed
+
+),
+
+recent_large as (
+
+    select
+        transaction_id,
+        coalesce(sum(is_large_payment) over (
+            partition by employee_id
+            order by transacted_at {{ strictly_before_frame(var('recent_large_payment_days')) }}
+        ), 0) as recent_large_payment_count
+
+    from large_flagged
+
+),
+
 peer_periods as (
 
     select distinct
@@ -216,6 +247,11 @@ final as (
             (windowed.amount - windowed.own_median_amount) / nullif(1.4826 * windowed.own_mad_amount, 0)
             as double
         ) as amount_robust_z_own,
+        cast(
+            case when windowed.own_median_amount > 0 then windowed.amount / windowed.own_median_amount end
+            as double
+        ) as amount_to_own_median,
+        cast(recent_large.recent_large_payment_count as integer) as recent_large_payment_count,
         cast(peer_windowed.peer_history_count as integer) as peer_history_count,
         cast(
             case
@@ -238,6 +274,8 @@ final as (
         ) as days_since_previous_transaction
 
     from windowed
+    inner join recent_large
+        on windowed.transaction_id = recent_large.transaction_id
     left join peer_windowed
         on windowed.transaction_id = peer_windowed.transaction_id
 
