@@ -326,9 +326,12 @@ class HybridModel(BaseEstimator):
             flagged = frame[flags].to_numpy(dtype=float).sum(axis=1) if flags else np.zeros(len(frame))
             counted = pd.to_numeric(frame[self.count_column], errors="coerce").fillna(0).to_numpy(dtype=float)
             unlearned |= counted > flagged  # hits of a rule with no flag: added since the fit
-        severity = self._severity(frame).astype(int)
-        floor = np.array([precision.get(level, precision[-1]) for level in severity], dtype=float)
-        return np.where(unlearned & (severity > 0), floor, 0.0)
+        severity = np.clip(self._severity(frame).astype(int), 0, None)
+        lookup = np.full(max(int(severity.max(initial=0)), *precision) + 1, precision[-1])
+        for level, rate in precision.items():
+            if level >= 0:
+                lookup[level] = rate
+        return np.where(unlearned & (severity > 0), lookup[severity], 0.0)
 
     def _rule_signal(self, frame: pd.DataFrame) -> np.ndarray:
         n = len(frame)
