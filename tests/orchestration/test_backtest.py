@@ -272,6 +272,46 @@ def test_metrics_counted_by_hand_on_two_days() -> None:
     )
 
 
+@pytest.mark.slow
+def test_seed_option_reseeds_the_systems_and_is_recorded(
+    full_run, landed_company: Path, tmp_path: Path
+) -> None:
+    """`--seed` on the same warehouse: the detectors are fitted anew (other scores), metrics say so."""
+    result = CliRunner().invoke(
+        backtest,
+        [
+            "--landing",
+            str(landed_company / "landing"),
+            "--train-end",
+            "2025-01-31",
+            "--label-delay-days",
+            "7",
+            "--test-start",
+            "2025-02-01",
+            "--test-end",
+            "2025-02-28",
+            "--budget",
+            "5",
+            "--truth",
+            str(landed_company / "truth"),
+            "--work",
+            str(full_run.work),
+            "--seed",
+            "3",
+            "--out",
+            str(tmp_path / "seed3"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "seed3" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["seed"] == 3 and full_run.metrics["seed"] is None
+    seeded = pd.read_parquet(tmp_path / "seed3" / "scores.parquet")
+    default = pd.read_parquet(full_run.scores)
+    assert seeded["transaction_id"].tolist() == default["transaction_id"].tolist()
+    assert not np.allclose(seeded["unsupervised"], default["unsupervised"])
+    np.testing.assert_array_equal(seeded["rules"], default["rules"])  # rules have no seed
+
+
 def test_work_folder_with_a_foreign_warehouse_is_refused(tmp_path: Path) -> None:
     (tmp_path / "landing" / "card_transactions").mkdir(parents=True)
     (tmp_path / "home").mkdir()
