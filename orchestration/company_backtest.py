@@ -130,12 +130,13 @@ def verdict(evaluation: dict[str, Any]) -> str:
         target["alerts_ratio_at_legacy_recall"] is not None
         and target["alerts_ratio_at_legacy_recall"] <= TARGET_ALERTS_SHARE,
     ]
-    missed = 3 - sum(parts)
-    held = "holds" if target["holds"] else f"does not hold** ({missed} of its three parts miss)"
-    if target["holds"]:
-        held += "**"
+    held = (
+        "**Target: holds**"
+        if target["holds"]
+        else f"**Target: does not hold** ({3 - sum(parts)} of its three parts miss)"
+    )
     text = [
-        f"**Target: {held}. At the legacy volume the hybrid catches {_millions(hybrid['misuse_amount_caught'])} "
+        f"{held}. At the legacy volume the hybrid catches {_millions(hybrid['misuse_amount_caught'])} "
         f"KRW against the two legacy filters' {_millions(combined['misuse_amount_caught'])} together: "
         f"**x{fmt(target['amount_caught_ratio'], 2)}** (target x{TARGET_AMOUNT_RATIO}); its precision is "
         f"{fmt(hybrid['precision'])} against {fmt(combined['precision'])}: **x{fmt(target['precision_ratio'], 2)}** "
@@ -157,7 +158,8 @@ def verdict(evaluation: dict[str, Any]) -> str:
         f"{TARGET_PRECISION_RATIO} their precision means finding "
         f"{_pct(min(1.0, TARGET_PRECISION_RATIO * combined['precision'] / perfect['precision']))} of the misuse "
         f"transactions in the top {k} of each day. The hybrid gets {_pct(hybrid['amount_recall'])} of the amount "
-        f"and {_pct(hybrid['recall'])} of the transactions. What it still misses is in the typology table below."
+        f"and {_pct(hybrid['recall'])} of the transactions."
+        + (" What it still misses is in the typology table below." if evaluation.get("by_typology") else "")
     )
     return "\n\n".join(text)
 
@@ -311,7 +313,6 @@ def company_backtest(
         raise click.UsageError("--landing and --truth go together")
     seed_list = _seeds(seeds)
     window = protocol_window(first_day.date(), train_months, test_months, label_delay_days)
-    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="cardwatch-company-") as scratch:
         base = (work or Path(scratch)).resolve()
         simulated = None
@@ -334,7 +335,6 @@ def company_backtest(
         result = run(landing, truth, base, window, seed_list, without_claims)
         if work is not None:
             (base / "company_backtest.json").write_text(json.dumps(result, indent=1, default=str), "utf-8")
-    result["wall_s"] = time.perf_counter() - started
     command = "cardwatch benchmark company-backtest " + " ".join(sys.argv[3:])
     text = render(result, command.strip(), simulated)
     click.echo(text)
