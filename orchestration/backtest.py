@@ -250,8 +250,8 @@ def outcomes_known_at(outcomes: pd.DataFrame, cutoff: datetime) -> pd.DataFrame:
 def train_systems(con: duckdb.DuckDBPyConnection, window: Window, seed: int | None = None) -> TrainedSystems:
     """Fit the detection system (detectors + hybrid) and the supervised-only model at the cut-off.
 
-    ``seed`` replaces the configured seeds of the samples, the detectors and the trees (default:
-    ``random_state`` 0 for the first two, ``ml/config/supervised.yml`` for the trees).
+    ``seed`` replaces the seeds of the samples, the detectors and the trees (default: those of
+    `ml.system.train_system` and ``ml/config/supervised.yml``).
     """
     from ml.fusion import STACKED, train_hybrid
     from ml.labels import build_training_set
@@ -267,16 +267,8 @@ def train_systems(con: duckdb.DuckDBPyConnection, window: Window, seed: int | No
     alerts = read_alerts(con, cutoff)
     delay = window.label_delay_days
     trees = None if seed is None else {"random_state": int(seed)}
-    detection = train_system(
-        features,
-        hits,
-        outcomes,
-        alerts,
-        cutoff,
-        label_delay_days=delay,
-        random_state=0 if seed is None else int(seed),
-        supervised_overrides=trees,
-    )
+    seeded = {} if seed is None else {"random_state": int(seed), "supervised_overrides": trees}
+    detection = train_system(features, hits, outcomes, alerts, cutoff, label_delay_days=delay, **seeded)
 
     training = build_training_set(
         features[["transaction_id", "transacted_at"]], outcomes, cutoff, alerts, label_delay_days=delay

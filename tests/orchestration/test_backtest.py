@@ -86,7 +86,8 @@ def test_metrics_per_system_and_against_the_legacy_volume(full_run) -> None:
     combined = legacy["as_alerted"]["legacy_combined"]
     assert legacy["volume_k"] == max(1, round(combined["alerts"] / evaluation["days"]))
     assert set(legacy["at_legacy_volume"]) == {"rules", "unsupervised", "hybrid", "perfect_ranking"}
-    assert set(legacy["target"]) >= {"amount_caught_ratio", "precision_ratio", "holds"}
+    assert set(legacy["target"]) >= {"amount_caught_ratio", "precision_ratio", "parts_held", "holds"}
+    assert legacy["target"]["holds"] == all(legacy["target"]["parts_held"].values())
     assert metrics["training"]["cutoff"] == CUTOFF.isoformat()
     text = full_run.markdown.read_text(encoding="utf-8")
     assert all(f"| {name} |" in text for name in SYSTEMS)
@@ -246,7 +247,8 @@ def test_metrics_counted_by_hand_on_two_days() -> None:
     # with typologies in the truth: found per typology by the legacy filters and the hybrid
     truth["typology"] = [{"a2": "leave_use", "b3": "duplicate_claim"}.get(i, "") for i in ids[1:]]
     ties_low = pd.DataFrame({"hybrid": [0.1 if i == "b3" else 0.5 for i in ids]})
-    by = evaluate(scores, ties_low, truth, budget=1)["by_typology"]
+    typed = evaluate(scores, ties_low, truth, budget=1)
+    by = typed["by_typology"]
     assert set(by) == {"leave_use", "duplicate_claim"}
     # a1..a4 tie on 2025-02-03: the top 1 is a1 (id order), the legacy volume's top 3 holds a2
     assert by["leave_use"] == {
@@ -266,7 +268,7 @@ def test_metrics_counted_by_hand_on_two_days() -> None:
         duplicate["hybrid_at_legacy_volume"],
         duplicate["legacy_as_alerted"],
     ) == (0, 0, 1)
-    table = typology_table(by, 1, 3)
+    table = typology_table(typed)
     assert table.splitlines()[2].startswith(
         "| duplicate_claim | 1 | 100 | 1 (100%) | 0 (0%) | 0 (0%) | 100 |"
     )

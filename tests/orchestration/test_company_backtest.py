@@ -112,7 +112,7 @@ def test_the_section_reports_the_target_part_by_part_and_per_seed() -> None:
     assert text.count("| hybrid |") == 1 and "| perfect ranking (ceiling) |" in text
     # legacy: 6 alerts, both misuses -> 3 a day; the hybrid's top 1 a day finds both: a third of 6
     assert "volume (their alerts on the test transactions, 3.0 a day" in text
-    assert "**2 alerts, 33.3% of the legacy filters' 6** (target at most a third): holds." in text
+    assert "**2 alerts, 33.3% of the legacy filters' 6** (target at most 1/3): holds." in text
     # the same amount and 3x the precision at the legacy volume is x1 by amount: a miss, said so
     assert "**Target: does not hold** (1 of its three parts miss)" in text
     assert "found by legacy filters (as alerted)" in text and "| leave_use | 1 | 100 |" in text
