@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ml.backtest import LEGACY, SYSTEMS, evaluate, read_truth, render_markdown
-from orchestration.settings import Paths
+from orchestration.settings import DBT_PROJECT_DIR, Paths
 
 ID_COLUMNS = ("transaction_id", "card_id", "employee_id", "transacted_at", "amount")
 # Features-mart columns that are rule outputs: the supervised-only model leaves them out.
@@ -153,13 +153,22 @@ class ScratchPaths(Paths):
         return self.home / "landing"
 
 
-def landing_fingerprint(landing: Path, mapping: Path | None, label_delay_days: float) -> str:
-    """Names, sizes and modification times of the landing files, the mapping and the delay."""
+def landing_fingerprint(
+    landing: Path, mapping: Path | None, label_delay_days: float, project: Path = DBT_PROJECT_DIR
+) -> str:
+    """Names, sizes and modification times of the landing files, the mapping and the delay, and the
+    content of the dbt project's models, macros, seeds and settings: a warehouse built by other
+    rules or features is rebuilt, not reused."""
     digest = hashlib.sha256(f"delay={label_delay_days}".encode())
     files = sorted(p for p in landing.rglob("*") if p.is_file())
     for path in [*files, *([mapping] if mapping else [])]:
         stat = path.stat()
         digest.update(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    sources = [project / "dbt_project.yml"]
+    for folder in ("models", "macros", "seeds"):
+        sources += sorted(p for p in (project / folder).rglob("*") if p.is_file())
+    for path in sources:
+        digest.update(f"{path.relative_to(project)}|".encode() + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 

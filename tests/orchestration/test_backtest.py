@@ -20,11 +20,13 @@ from orchestration.backtest import (
     Window,
     backtest,
     known_positive_mask,
+    landing_fingerprint,
     outcomes_known_at,
     run_backtest,
     train_systems,
 )
 from orchestration.scoring import read_features, read_rule_hits
+from orchestration.settings import DBT_PROJECT_DIR
 
 # The conftest company: 80 employees, January and February 2025.
 WINDOW = Window(
@@ -312,6 +314,23 @@ def test_seed_option_reseeds_the_systems_and_is_recorded(
     assert seeded["transaction_id"].tolist() == default["transaction_id"].tolist()
     assert not np.allclose(seeded["unsupervised"], default["unsupervised"])
     np.testing.assert_array_equal(seeded["rules"], default["rules"])  # rules have no seed
+
+
+def test_a_changed_dbt_project_is_not_served_an_old_warehouse(tmp_path: Path) -> None:
+    """The reuse stamp covers the rules and features: edit a model and the warehouse is rebuilt."""
+    landing = tmp_path / "landing" / "card_transactions"
+    landing.mkdir(parents=True)
+    (landing / "part.csv").write_text("transaction_id\nT1\n", encoding="utf-8")
+    project = tmp_path / "project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    before = landing_fingerprint(tmp_path / "landing", None, 14, project)
+    assert landing_fingerprint(tmp_path / "landing", None, 14, project) == before
+    model = project / "models" / "features" / "feat_employee_history.sql"
+    model.write_text(model.read_text(encoding="utf-8") + "\n-- changed\n", encoding="utf-8")
+    assert landing_fingerprint(tmp_path / "landing", None, 14, project) != before
+    assert landing_fingerprint(tmp_path / "landing", None, 7, project) != landing_fingerprint(
+        tmp_path / "landing", None, 14, project
+    )
 
 
 def test_work_folder_with_a_foreign_warehouse_is_refused(tmp_path: Path) -> None:
