@@ -117,3 +117,21 @@
 {% macro duckdb__median(column) -%}
     median({{ column }})
 {%- endmacro %}
+
+{#-
+    The purchases of a relation, each with the previous purchase of the same card, merchant and amount
+    (previous_same_at, previous_same_transaction_id): the duplicate rules (duplicate_payment, repeat_payment).
+-#}
+{% macro previous_same_payment(transactions_relation) -%}
+    select
+        *,
+        lag(transacted_at) over (
+            partition by card_id, merchant_key, amount order by transacted_at, transaction_id
+        ) as previous_same_at,
+        lag(transaction_id) over (
+            partition by card_id, merchant_key, amount order by transacted_at, transaction_id
+        ) as previous_same_transaction_id
+
+    from {{ transactions_relation }}
+    where is_purchase
+{%- endmacro %}

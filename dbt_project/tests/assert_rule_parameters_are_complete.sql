@@ -45,6 +45,7 @@ expected as (
         ('round_amount', 'round_unit_krw'),
         ('round_amount', 'min_amount_krw'),
         ('duplicate_payment', 'max_gap_minutes'),
+        ('repeat_payment', 'max_gap_hours'),
         ('peer_outlier', 'z_threshold'),
         ('peer_outlier', 'history_months'),
         ('peer_outlier', 'min_peer_months'),

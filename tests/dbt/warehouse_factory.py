@@ -415,9 +415,17 @@ def planted(landing: Landing) -> None:
     expect(
         pay("P_DUP_2", e, "2024-07-02 14:02", 33_000, "편의점", merchant="GS25"), "duplicate_payment", True
     )
+    late = pay("N_DUP_LATE", e, "2024-07-02 14:13", 33_000, "편의점", merchant="GS25")
+    expect(late, "duplicate_payment", False)
+    expect(late, "repeat_payment", True)
     expect(
-        pay("N_DUP_LATE", e, "2024-07-02 14:13", 33_000, "편의점", merchant="GS25"),
-        "duplicate_payment",
+        pay("P_REPEAT_NEXT_DAY", e, "2024-07-03 09:30", 33_000, "편의점", merchant="GS25"),
+        "repeat_payment",
+        True,
+    )
+    expect(
+        pay("N_REPEAT_AFTER_WINDOW", e, "2024-07-05 09:31", 33_000, "편의점", merchant="GS25"),
+        "repeat_payment",
         False,
     )
     expect(

@@ -32,17 +32,7 @@ limits as (
 
 previous_same as (
 
-    select
-        *,
-        lag(transacted_at) over (
-            partition by card_id, merchant_key, amount order by transacted_at, transaction_id
-        ) as previous_same_at,
-        lag(transaction_id) over (
-            partition by card_id, merchant_key, amount order by transacted_at, transaction_id
-        ) as previous_same_transaction_id
-
-    from transactions
-    where is_purchase
+    {{ previous_same_payment('transactions') }}
 
 ),
 

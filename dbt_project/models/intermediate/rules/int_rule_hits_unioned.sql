@@ -25,6 +25,7 @@
 -- depends_on: {{ ref('rule_per_person_cap') }}
 -- depends_on: {{ ref('rule_personal_use_merchant') }}
 -- depends_on: {{ ref('rule_related_party_merchant') }}
+-- depends_on: {{ ref('rule_repeat_payment') }}
 -- depends_on: {{ ref('rule_repeated_merchant') }}
 -- depends_on: {{ ref('rule_restaurant_off_hours') }}
 -- depends_on: {{ ref('rule_restricted_merchant') }}
