@@ -11,7 +11,9 @@ Routes, in order, for each day:
     ``expected_value`` mode (highest expected value first, still at most the capacity).
 ``exploration``
     Each non-alerted transaction enters the random sample with probability ``exploration_rate``
-    (per stratum if configured), drawn from a hash of (seed, day, transaction id).
+    (per stratum if configured), drawn from a hash of (seed, day, transaction id). A row marked
+    ``exploration_eligible`` = False (a transaction scored again on the day its expense claim
+    arrived, after its own day's draw) is never drawn: each transaction gets one draw.
 
 A suppressed hit, or a hit of a rule that may not alert (draft, shadow), never makes a hard
 alert and never appears as a rule reason; the fused score is built without it as well (see
@@ -54,12 +56,15 @@ class PolicyConfig:
     exploration_stratum_rates: dict[str, float] = field(default_factory=dict)
     seed: int = 0
     top_n_model_reasons: int = 3
+    claim_rescore_days: int = 60
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
         if self.daily_capacity < 0:
             raise ValueError("daily_capacity must be non-negative")
+        if self.claim_rescore_days < 0:
+            raise ValueError("claim_rescore_days must be non-negative")
         rates = [self.exploration_rate, *self.exploration_stratum_rates.values()]
         if any(not 0.0 <= r <= 1.0 for r in rates):
             raise ValueError("exploration rates must lie in [0, 1]")
@@ -137,7 +142,8 @@ def decide_alerts(
         ``transacted_at`` when that column is absent), ``score`` (higher = review first),
         ``amount``; optionally ``probability`` (calibrated; required in ``expected_value``
         mode), ``recoverable_amount``, ``tiebreak``, ``reasons`` (model reasons per row, as
-        `Reason` objects or dicts) and the exploration stratum column.
+        `Reason` objects or dicts), the exploration stratum column and ``exploration_eligible``
+        (False keeps a row out of the random sample).
     rule_hits : DataFrame, optional
         ``fct_rule_hits`` rows: transaction_id, rule_id, severity, reason, and is_suppressed /
         is_alert_candidate when known.
@@ -203,6 +209,8 @@ def decide_alerts(
         frame.loc[chosen, "propensity"] = 1.0
 
     rest = frame["route"] == ""
+    if "exploration_eligible" in frame:
+        rest &= frame["exploration_eligible"].fillna(True).astype(bool)
     if cfg.exploration_strata:
         strata = frame[cfg.exploration_strata].astype("string").fillna("")
         rate = strata.map(lambda s: cfg.exploration_stratum_rates.get(s, cfg.exploration_rate)).astype(float)

@@ -20,11 +20,12 @@ import pyarrow as pa
 
 from ml.explain import Reason, load_parameters
 from ml.labels import isin
-from ml.policy import EXPLORATION, decide_alerts, load_policy
+from ml.policy import EXPLORATION, PolicyConfig, decide_alerts, load_policy
 from ml.registry import GateConfig, ModelEvaluation, ModelRegistry, capacity_evaluation
 from ml.system import INDEX_COLUMNS, DetectionSystem, fit_system, plan_training, score_chunk_rows
 
 SCORES_TABLE = "marts.fct_scores"
+CLAIMS_TABLE = "staging.stg_expense__claims"
 LEGACY_ALERTS_TABLE = "staging.stg_casework__legacy_alerts"
 ALERTS_TABLE = "marts.fct_alerts"
 DECISIONS_TABLE = "monitoring.model_decisions"
@@ -177,6 +178,37 @@ def alert_sources(route: str, rule_ids: str | None) -> list[str]:
     if route == EXPLORATION:
         return [EXPLORATION]
     return [*(r for r in (rule_ids or "").split(",") if r), f"cardwatch:{route}"]
+
+
+def read_claimed_late(
+    con: duckdb.DuckDBPyConnection, first: date, last: date, within_days: int
+) -> pd.DataFrame:
+    """Transactions to score again because their expense claim arrived on a day first..last.
+
+    A transaction paid before ``first`` whose claim was submitted on one of the days, at most
+    ``within_days`` after the payment, and which no Cardwatch alert of a day before ``first`` has
+    raised. One row each: ``transaction_id`` and ``claim_day`` (its latest such submission day).
+    """
+    empty = pd.DataFrame({"transaction_id": pd.Series(dtype=object), "claim_day": pd.Series(dtype=object)})
+    if within_days <= 0 or not table_exists(con, CLAIMS_TABLE):
+        return empty
+    start = datetime.combine(first, datetime.min.time())
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time())
+    not_alerted = (
+        f"AND c.transaction_id NOT IN (SELECT transaction_id FROM {ALERTS_TABLE} WHERE alert_date < ?)"
+        if table_exists(con, ALERTS_TABLE)
+        else ""
+    )
+    late = _frame(
+        con,
+        "SELECT c.transaction_id, max(c.submitted_at)::DATE AS claim_day "
+        f"FROM {CLAIMS_TABLE} AS c JOIN features.fct_transaction_features AS f USING (transaction_id) "
+        "WHERE c.submitted_at >= ? AND c.submitted_at < ? AND f.transacted_at < ? "
+        f"AND c.submitted_at <= f.transacted_at + to_days(?) {not_alerted} "
+        "GROUP BY c.transaction_id ORDER BY c.transaction_id",
+        [start, end, start, int(within_days)] + ([first] if not_alerted else []),
+    )
+    return late if not late.empty else empty
 
 
 def read_alerts(con: duckdb.DuckDBPyConnection, before: datetime) -> pd.DataFrame:
@@ -343,22 +375,56 @@ class DayResult:
     scored: int
     alerts: int
     by_route: dict[str, int]
+    rescored: int = 0  # earlier transactions scored again because their claim arrived
+
+
+def claim_reason(claim_day: date, transacted_at: Any) -> dict[str, Any]:
+    """The reason a transaction of an earlier day is in this day's alerts: its claim arrived."""
+    day = pd.Timestamp(claim_day).date()
+    after = (day - pd.Timestamp(transacted_at).date()).days
+    return Reason(
+        "claim",
+        "claim_submitted",
+        day.isoformat(),
+        0.0,
+        f"expense claim submitted on {day.isoformat()}, {after} days after the payment: scored again with it",
+        f"결제 {after}일 후 {day.isoformat()}에 경비 청구가 제출되어 청구 내용으로 다시 평가",
+    ).to_dict()
 
 
 def score_and_alert(
-    con: duckdb.DuckDBPyConnection, system: DetectionSystem, version: str, first: date, last: date
+    con: duckdb.DuckDBPyConnection,
+    system: DetectionSystem,
+    version: str,
+    first: date,
+    last: date,
+    policy: PolicyConfig | None = None,
 ) -> DayResult:
     """Score days first..last, decide their alerts and write both (idempotently).
+
+    Besides the days' own transactions, the earlier ones whose expense claim arrived on one of
+    the days (`read_claimed_late`, within the policy's ``claim_rescore_days``) are scored again
+    with the claim and compete for that day's capacity; their alert says why it comes now. Their
+    score of record in ``fct_scores`` stays the one of their own day.
 
     Reasons are computed for the alerted transactions only: the booster's per-feature
     contributions cost several times the score, only alerts are read with their reasons, and
     each explanation depends on its own row only, given the stacking features it was scored with
     (they are reused, not recomputed, and the alerts are not scored again).
     """
+    policy = policy or load_policy()
     start = datetime.combine(first, datetime.min.time())
     end = datetime.combine(last + timedelta(days=1), datetime.min.time())
     features = read_features(con, start, end)
     hits = read_rule_hits(con, start, end)
+    late = read_claimed_late(con, first, last, policy.claim_rescore_days)
+    if not late.empty:
+        features = pd.concat(
+            [features, read_features_of(con, late["transaction_id"], start)], ignore_index=True
+        )
+        hits = pd.concat(
+            [hits, read_rule_hits_of(con, late["transaction_id"], None, start)], ignore_index=True
+        )
     scored = pd.DataFrame()
     decided = pd.DataFrame()
     if not features.empty:
@@ -371,7 +437,15 @@ def score_and_alert(
             model_reasons.update(zip(chosen["transaction_id"], system.explain(chosen), strict=True))
             return [model_reasons[t] for t in alerts["transaction_id"]]
 
-        decided = decide_alerts(scored, hits, load_policy(), explain=explain)
+        claim_days = dict(zip(late["transaction_id"], late["claim_day"], strict=True))
+        claim_day = scored["transaction_id"].map(claim_days)
+        scored["alert_on"] = pd.to_datetime(claim_day.where(claim_day.notna(), scored["transacted_date"]))
+        scored["exploration_eligible"] = claim_day.isna()
+        decided = decide_alerts(scored, hits, policy, day_column="alert_on", explain=explain)
+        if claim_days and not decided.empty:
+            paid_at = dict(zip(scored["transaction_id"], scored["transacted_at"], strict=True))
+            decided = with_claim_reasons(decided, claim_days, paid_at)
+        scored = scored[claim_day.isna().to_numpy()].drop(columns=["alert_on", "exploration_eligible"])
         scored["reasons"] = [model_reasons.get(t, []) for t in scored["transaction_id"]]
         scored["model_version"] = version
         scored["scored_at"] = datetime.now()
@@ -389,8 +463,35 @@ def score_and_alert(
     write_days(con, ALERTS_TABLE, alerts, "alert_date", first, last)
     by_route = alerts["route"].value_counts().to_dict() if not alerts.empty else {}
     return DayResult(
-        scored=len(scored), alerts=len(alerts), by_route={str(k): int(v) for k, v in by_route.items()}
+        scored=len(scored),
+        alerts=len(alerts),
+        by_route={str(k): int(v) for k, v in by_route.items()},
+        rescored=len(late),
     )
+
+
+def with_claim_reasons(
+    decided: pd.DataFrame, claim_days: dict[Any, Any], paid_at: dict[Any, Any]
+) -> pd.DataFrame:
+    """`decide_alerts` output with `claim_reason` last among the reasons of each alert raised on
+    the arrival of its claim (``claim_days``: transaction id -> claim day)."""
+    out = decided.copy()
+    reasons, text_en, text_ko = [], [], []
+    for tx, items, en, ko in zip(
+        out["transaction_id"], out["reasons"], out["reason_text"], out["reason_text_ko"], strict=True
+    ):
+        if tx in claim_days:
+            extra = claim_reason(claim_days[tx], paid_at[tx])
+            items = [*items, extra]
+            en = f"{en}; {extra['text_en']}" if en else extra["text_en"]
+            ko = f"{ko}; {extra['text_ko']}" if ko else extra["text_ko"]
+        reasons.append(items)
+        text_en.append(en)
+        text_ko.append(ko)
+    out["reasons"] = reasons
+    out["reason_text"] = text_en
+    out["reason_text_ko"] = text_ko
+    return out
 
 
 def record_decision(con: duckdb.DuckDBPyConnection, decision: dict[str, Any], partition: str) -> None:
@@ -573,7 +674,13 @@ def run_detection(
     Each day is scored by the champion in force that day; a model is trained only on what was
     known before the day it starts scoring.
     """
-    summary: dict[str, Any] = {"scored": 0, "alerts": 0, "retrained": [], "by_route": {}}
+    summary: dict[str, Any] = {
+        "scored": 0,
+        "rescored_on_claim": 0,
+        "alerts": 0,
+        "retrained": [],
+        "by_route": {},
+    }
     loaded: dict[str, DetectionSystem] = {}  # the champion in force, unpickled once (`load_version`)
     day = first
     while day <= last:
@@ -592,6 +699,7 @@ def run_detection(
         result = score_and_alert(con, load_version(registry, version, loaded), version, day, period_end)
         summary["scored"] += result.scored
         summary["alerts"] += result.alerts
+        summary["rescored_on_claim"] += result.rescored
         for route, count in result.by_route.items():
             summary["by_route"][route] = summary["by_route"].get(route, 0) + count
         day = period_end + timedelta(days=1)

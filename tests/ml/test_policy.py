@@ -156,6 +156,21 @@ def test_stratified_exploration_rates() -> None:
     assert share["meal"] == pytest.approx(0.01, abs=0.005)
 
 
+def test_rows_not_eligible_for_exploration_are_never_drawn_but_still_ranked() -> None:
+    """A transaction scored again on its claim's day had its draw on its own day: no second one."""
+    scored = scored_days(per_day=1_000, seed=3)
+    scored["exploration_eligible"] = np.arange(len(scored)) % 2 == 0
+    alerts = decide_alerts(scored, None, config(daily_capacity=5, exploration_rate=0.5))
+    routes = alerts.merge(scored[["transaction_id", "exploration_eligible"]], on="transaction_id")
+    explored = routes[routes["route"] == "exploration"]
+    assert len(explored) > 0.4 * len(scored) / 2, "eligible rows are still sampled at the rate"
+    assert explored["exploration_eligible"].all()
+    ranked = routes[routes["route"] == "ranked"]
+    assert len(ranked) == 5 * len(DAYS)
+    top = scored.sort_values("score", ascending=False).groupby("transacted_date").head(5)
+    assert set(ranked["transaction_id"]) == set(top["transaction_id"]), "eligibility does not touch the ranking"
+
+
 def test_suppressed_hits_never_alert_by_themselves() -> None:
     scored = scored_days(per_day=100)
     scored["score"] = np.linspace(1.0, 0.5, len(scored))

@@ -1,4 +1,5 @@
-"""A small simulated company, landed once per test session (each test copies it into its own tmp_path)."""
+"""A small simulated company, landed once per test session (each test copies it into its own tmp_path),
+and its warehouse, built once per session for the tests that score it (each test scores a copy)."""
 
 from __future__ import annotations
 
@@ -36,3 +37,20 @@ def company_home(landed_company: Path, tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.delenv("CARDWATCH_WAREHOUSE", raising=False)
     monkeypatch.delenv("CARDWATCH_CASE_STORE_URL", raising=False)
     return home
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory, landed_company: Path) -> Path:
+    """The small company ingested and built by dbt once (no detection yet)."""
+    from click.testing import CliRunner
+
+    from orchestration.cli import cli
+
+    home = tmp_path_factory.mktemp("built") / "cardwatch"
+    shutil.copytree(landed_company / "landing", home / "landing")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CARDWATCH_HOME", str(home))
+        mp.delenv("CARDWATCH_WAREHOUSE", raising=False)
+        result = CliRunner().invoke(cli, ["run"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return home / "warehouse.duckdb"

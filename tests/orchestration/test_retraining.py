@@ -10,30 +10,15 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from ml.registry import GateConfig, ModelEvaluation, ModelRegistry, promotion_gate
 from orchestration import scoring
-from orchestration.cli import cli
 from orchestration.config import pipeline_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("retraining")]
 
 FIRST, LAST = date(2025, 2, 1), date(2025, 2, 28)
 DRIFT_FROM = "2025-02-12"
-
-
-@pytest.fixture(scope="module")
-def built_warehouse(tmp_path_factory: pytest.TempPathFactory, landed_company: Path) -> Path:
-    """The small company ingested and built by dbt once (no detection yet)."""
-    home = tmp_path_factory.mktemp("retraining") / "cardwatch"
-    shutil.copytree(landed_company / "landing", home / "landing")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CARDWATCH_HOME", str(home))
-        mp.delenv("CARDWATCH_WAREHOUSE", raising=False)
-        result = CliRunner().invoke(cli, ["run"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return home / "warehouse.duckdb"
 
 
 def settings() -> dict:

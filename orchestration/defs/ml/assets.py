@@ -82,7 +82,10 @@ def detection(context: dg.AssetExecutionContext, cardwatch: CardwatchResource):
             summary = run_detection(con, registry, first, last, pipeline_config()["retraining"])
         finally:
             con.close()
-    context.log.info(f"detection {first}..{last}: {summary['scored']} scored, {summary['alerts']} alerts")
+    context.log.info(
+        f"detection {first}..{last}: {summary['scored']} scored, {summary['rescored_on_claim']} earlier ones "
+        f"scored again on their claim's arrival, {summary['alerts']} alerts"
+    )
     common = {"first_day": first.isoformat(), "last_day": last.isoformat()}
     yield dg.MaterializeResult(
         asset_key=DETECTION_KEYS["champion_model"],
@@ -100,6 +103,7 @@ def detection(context: dg.AssetExecutionContext, cardwatch: CardwatchResource):
         metadata={
             **common,
             "alerts": summary["alerts"],
+            "rescored_on_claim": summary["rescored_on_claim"],
             **{f"route_{k}": v for k, v in summary["by_route"].items()},
         },
     )
