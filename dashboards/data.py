@@ -1179,7 +1179,12 @@ def rules_fired(snapshot: Snapshot, transaction_id: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def model_explanation(snapshot: Snapshot, transaction_id: str, top: int = 5) -> dict[str, Any] | None:
-    """score, probability, model_version and the top reasons by contribution; None before scoring."""
+    """The score behind a case and its top model reasons by contribution; None before scoring.
+
+    The score of record in ``fct_scores`` (the transaction's own day), unless its latest alert was
+    raised when its expense claim arrived: then the score and model reasons of that alert, with the
+    claim note first (its rule reasons are left to the rules table).
+    """
     if not has(snapshot, SCORES):
         return None
     frame = _query(
@@ -1188,15 +1193,35 @@ def model_explanation(snapshot: Snapshot, transaction_id: str, top: int = 5) -> 
         "order by scored_at desc limit 1",
         [transaction_id],
     )
-    if frame.empty:
-        return {"score": None, "reasons": []}
-    row = frame.iloc[0]
+    explained: dict[str, Any] = {"score": None, "reasons": []}
+    if not frame.empty:
+        row = frame.iloc[0]
+        explained = {
+            "score": _float(row["score"]),
+            "probability": _float(row["probability"]),
+            "model_version": row["model_version"],
+            "mode": row["mode"],
+            "reasons": top_reasons(row["reasons"], top),
+        }
+    if not has(snapshot, ALERTS):
+        return explained
+    alert = _query(
+        snapshot,
+        f"select score, model_version, reasons from {ALERTS} where transaction_id = ? "
+        "order by alert_date desc limit 1",
+        [transaction_id],
+    )
+    items = [] if alert.empty else top_reasons(alert["reasons"].iloc[0], top=10**6)
+    notes = [item for item in items if item.get("source") == "claim"]
+    if not notes:
+        return explained
+    model = [item for item in items if item.get("source") not in ("claim", "rule")]
     return {
-        "score": _float(row["score"]),
-        "probability": _float(row["probability"]),
-        "model_version": row["model_version"],
-        "mode": row["mode"],
-        "reasons": top_reasons(row["reasons"], top),
+        **explained,
+        "score": _float(alert["score"].iloc[0]),
+        "probability": None,  # the alert keeps no probability; the score of record's is of another day
+        "model_version": alert["model_version"].iloc[0],
+        "reasons": notes + model[:top],
     }
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import duckdb
+import streamlit as st
 
 from dashboards import i18n
 
@@ -129,3 +133,34 @@ def test_an_auditor_has_no_actions(dashboard_home: Path) -> None:
     no_exception(app)
     assert not [button for button in app.button if button.label in ("Assign", "Decide")]
     assert any("No actions available" in caption.value for caption in app.caption)
+
+
+def test_a_case_raised_when_its_claim_arrived_shows_that_alerts_score_and_why(dashboard_home: Path) -> None:
+    """The score of record is of the payment's day; the case shows the score its claim's arrival gave."""
+    app = page("app_pages/cases.py")
+    with store(dashboard_home) as cases:
+        current = cases.get_case(cases.actor("lead.lee", "lead"), open_case_id(app))
+    reasons = [
+        {"source": "rule", "key": "per_person_cap", "text_en": "62,000 KRW a head over the cap", "contribution": 3.0},
+        {"source": "model", "key": "attendee_count", "text_en": "Few attendees for the amount", "contribution": 1.2},
+        {"source": "claim", "key": "claim_submitted", "value": "2025-04-20", "contribution": 0.0,
+         "text_en": "expense claim submitted on 2025-04-20, 9 days after the payment: scored again with it",
+         "text_ko": "결제 9일 후 2025-04-20에 경비 청구가 제출되어 청구 내용으로 다시 평가"},
+    ]  # fmt: skip
+    st.cache_resource.clear()  # the pages' connection to the snapshot, so it can be written here
+    connection = duckdb.connect(str(dashboard_home / "published" / "snapshot.duckdb"))
+    try:
+        connection.execute(
+            "UPDATE marts.fct_alerts SET score = 0.987, reasons = ? WHERE transaction_id = ?",
+            [json.dumps(reasons), current.transaction_id],
+        )
+    finally:
+        connection.close()
+    st.cache_data.clear()
+    app = page("app_pages/cases.py")
+    assert open_case_id(app) == current.case_id
+    text = " ".join(block.value for block in app.markdown)
+    assert "expense claim submitted on 2025-04-20" in text
+    assert text.index("expense claim submitted") < text.index("Few attendees for the amount")
+    assert "Amount far above peers" not in text, "the reasons are the claim day's, not the payment day's"
+    assert any("0.987" in caption.value for caption in app.caption)

@@ -168,7 +168,9 @@ def test_rows_not_eligible_for_exploration_are_never_drawn_but_still_ranked() ->
     ranked = routes[routes["route"] == "ranked"]
     assert len(ranked) == 5 * len(DAYS)
     top = scored.sort_values("score", ascending=False).groupby("transacted_date").head(5)
-    assert set(ranked["transaction_id"]) == set(top["transaction_id"]), "eligibility does not touch the ranking"
+    assert set(ranked["transaction_id"]) == set(top["transaction_id"]), (
+        "eligibility does not touch the ranking"
+    )
 
 
 def test_suppressed_hits_never_alert_by_themselves() -> None:
