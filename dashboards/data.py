@@ -1211,7 +1211,7 @@ def model_explanation(snapshot: Snapshot, transaction_id: str, top: int = 5) -> 
         "order by alert_date desc limit 1",
         [transaction_id],
     )
-    items = [] if alert.empty else top_reasons(alert["reasons"].iloc[0], top=10**6)
+    items = [] if alert.empty else reason_items(alert["reasons"].iloc[0])
     notes = [item for item in items if item.get("source") == "claim"]
     if not notes:
         return explained
@@ -1221,7 +1221,7 @@ def model_explanation(snapshot: Snapshot, transaction_id: str, top: int = 5) -> 
         "score": _float(alert["score"].iloc[0]),
         "probability": None,  # the alert keeps no probability; the score of record's is of another day
         "model_version": alert["model_version"].iloc[0],
-        "reasons": notes + model[:top],
+        "reasons": notes + top_reasons(model, top),
     }
 
 
@@ -1229,14 +1229,19 @@ def _float(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-def top_reasons(reasons: Any, top: int = 5) -> list[dict[str, Any]]:
-    """The reasons JSON (list of {source, key, text | text_en / text_ko, contribution}), strongest first."""
+def reason_items(reasons: Any) -> list[dict[str, Any]]:
+    """The reasons JSON (list of {source, key, text | text_en / text_ko, contribution}) as dicts."""
     if isinstance(reasons, str):
         try:
             reasons = json.loads(reasons)
         except ValueError:
             return []
-    items = [item for item in (reasons or []) if isinstance(item, dict)]
+    return [item for item in (reasons or []) if isinstance(item, dict)]
+
+
+def top_reasons(reasons: Any, top: int = 5) -> list[dict[str, Any]]:
+    """`reason_items`, strongest contribution first, at most ``top``."""
+    items = reason_items(reasons)
     items.sort(key=lambda item: abs(float(item.get("contribution") or 0)), reverse=True)
     return items[:top]
 

@@ -189,9 +189,8 @@ def read_claimed_late(
     ``within_days`` after the payment, and which no Cardwatch alert of a day before ``first`` has
     raised. One row each: ``transaction_id`` and ``claim_day`` (its latest such submission day).
     """
-    empty = pd.DataFrame({"transaction_id": pd.Series(dtype=object), "claim_day": pd.Series(dtype=object)})
     if within_days <= 0 or not table_exists(con, CLAIMS_TABLE):
-        return empty
+        return pd.DataFrame({"transaction_id": pd.Series(dtype=object), "claim_day": pd.Series(dtype=object)})
     start = datetime.combine(first, datetime.min.time())
     end = datetime.combine(last + timedelta(days=1), datetime.min.time())
     not_alerted = (
@@ -199,7 +198,7 @@ def read_claimed_late(
         if table_exists(con, ALERTS_TABLE)
         else ""
     )
-    late = _frame(
+    return _frame(
         con,
         "SELECT c.transaction_id, max(c.submitted_at)::DATE AS claim_day "
         f"FROM {CLAIMS_TABLE} AS c JOIN features.fct_transaction_features AS f USING (transaction_id) "
@@ -208,7 +207,6 @@ def read_claimed_late(
         "GROUP BY c.transaction_id ORDER BY c.transaction_id",
         [start, end, start, int(within_days)] + ([first] if not_alerted else []),
     )
-    return late if not late.empty else empty
 
 
 def read_alerts(con: duckdb.DuckDBPyConnection, before: datetime) -> pd.DataFrame:
