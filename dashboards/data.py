@@ -1193,7 +1193,13 @@ def model_explanation(snapshot: Snapshot, transaction_id: str, top: int = 5) -> 
         "order by scored_at desc limit 1",
         [transaction_id],
     )
-    explained: dict[str, Any] = {"score": None, "reasons": []}
+    explained: dict[str, Any] = {
+        "score": None,
+        "probability": None,
+        "model_version": None,
+        "mode": None,
+        "reasons": [],
+    }
     if not frame.empty:
         row = frame.iloc[0]
         explained = {
