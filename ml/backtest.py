@@ -317,6 +317,84 @@ def target_ratios(
     }
 
 
+def daily_use_alerts(approval: pd.DataFrame, claimed: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The alerts of daily runs that see an expense claim only from the day it is filed.
+
+    Parameters
+    ----------
+    approval : DataFrame
+        ``transaction_id``, ``day``, ``score``: each transaction scored on its own day, without
+        its claims.
+    claimed : DataFrame
+        ``transaction_id``, ``claim_day``, ``score``: a transaction scored with its claims, on the
+        day the last of them was filed (the daily pipeline's claim-day scoring,
+        ``orchestration.scoring.score_and_alert``).
+    k : int
+        Alerts per day.
+
+    Each day takes its top ``k`` (by score, then transaction id) of that day's transactions and of
+    the earlier ones whose claim is filed that day and that no earlier day alerted. A claim filed
+    on the payment's own day gives that day's score; one filed after the last day of ``approval``
+    is not seen (those days' own transactions are not there to compete with it).
+
+    Returns
+    -------
+    DataFrame, one row per alert: transaction_id, day, on_claim.
+    """
+    claimed = claimed[
+        claimed["transaction_id"].isin(set(approval["transaction_id"]))
+        & (claimed["claim_day"] <= approval["day"].max())
+    ]
+    paid_on = dict(zip(approval["transaction_id"], approval["day"], strict=True))
+    same_day = claimed["claim_day"].to_numpy() <= claimed["transaction_id"].map(paid_on).to_numpy()
+    with_claim = claimed[same_day].set_index("transaction_id")["score"]
+    own_day = approval[["transaction_id", "day", "score"]].assign(on_claim=False)
+    own_day["score"] = own_day["transaction_id"].map(with_claim).fillna(own_day["score"])
+    later = claimed[~same_day].rename(columns={"claim_day": "day"}).assign(on_claim=True)
+    candidates = pd.concat(
+        [own_day, later[["transaction_id", "day", "score", "on_claim"]]], ignore_index=True
+    )
+    alerted: set[Any] = set()
+    chosen: list[pd.DataFrame] = []
+    for _, rows in candidates.groupby("day", sort=True):
+        open_rows = rows[~(rows["on_claim"] & rows["transaction_id"].isin(alerted))]
+        top = open_rows.sort_values(["score", "transaction_id"], ascending=[False, True], kind="stable").head(
+            k
+        )
+        alerted.update(top["transaction_id"])
+        chosen.append(top)
+    if not chosen:
+        return pd.DataFrame(columns=["transaction_id", "day", "on_claim"])
+    return pd.concat(chosen, ignore_index=True)[["transaction_id", "day", "on_claim"]]
+
+
+def daily_use_metrics(
+    alerts: pd.DataFrame, truth: pd.DataFrame, days: int, legacy: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Alerts, precision, recall and misuse amount caught of `daily_use_alerts` against ``truth``
+    (``transaction_id``, ``y``, ``stake`` of every test transaction), and with ``legacy`` (the
+    legacy filters' `alert_set_metrics`) the target's two ratios to them."""
+    stake = truth.set_index("transaction_id")["stake"]
+    y = truth.set_index("transaction_id")["y"]
+    ids = alerts["transaction_id"]
+    hits = int(y.reindex(ids).fillna(0).sum())
+    caught = float(stake.reindex(ids).fillna(0.0).sum())
+    metrics: dict[str, Any] = {
+        "alerts": len(alerts),
+        "alerts_per_day": _ratio(len(alerts), days),
+        "on_claim_day": int(alerts["on_claim"].sum()),
+        "hits": hits,
+        "precision": _ratio(hits, len(alerts)),
+        "recall": _ratio(hits, y.sum()),
+        "misuse_amount_caught": caught,
+        "amount_recall": _ratio(caught, stake.sum()),
+    }
+    if legacy is not None:
+        metrics["amount_caught_ratio"] = _ratio(caught, legacy["misuse_amount_caught"])
+        metrics["precision_ratio"] = _ratio(metrics["precision"], legacy["precision"])
+    return metrics
+
+
 def _fmt(value: Any, digits: int = 3) -> str:
     """`fmt`, with thousands separators for whole amounts (``digits=0``)."""
     if digits == 0 and isinstance(value, float):

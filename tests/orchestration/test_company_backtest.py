@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ml.backtest import evaluate
+from ml.backtest import daily_use_alerts, daily_use_metrics, evaluate
 from orchestration.company_backtest import landing_without, protocol_window, render
 
 
@@ -122,3 +122,36 @@ def test_the_section_reports_the_target_part_by_part_and_per_seed() -> None:
     assert f"hybrid AP {mean_ap:.3f} ± " in text
     # the bound: seed 0 without claims (here the ranking that misses) beside seed 0 with them
     assert "without `expense_claims` (seed 0): hybrid AP " in text and "(with claims 1.000)" in text
+
+
+def test_the_daily_use_replay_is_reported_at_both_budgets() -> None:
+    """The replay's figures, computed by `daily_use_metrics` against the legacy filters, in the section."""
+    approval = pd.DataFrame(
+        {
+            "transaction_id": ["a", "b", "c"],
+            "day": pd.to_datetime(["2025-10-01", "2025-10-01", "2025-10-02"]),
+            "score": [0.9, 0.2, 0.5],
+        }
+    )
+    claimed = pd.DataFrame(
+        {"transaction_id": ["b"], "claim_day": pd.to_datetime(["2025-10-02"]), "score": [0.95]}
+    )
+    truth = pd.DataFrame({"transaction_id": ["a", "b", "c"], "y": [0, 1, 1], "stake": [0.0, 40.0, 60.0]})
+    legacy = {"misuse_amount_caught": 50.0, "precision": 0.25}
+    at = {
+        name: {"k": k, **daily_use_metrics(daily_use_alerts(approval, claimed, k), truth, 2, legacy)}
+        for name, k in (("budget", 1), ("legacy_volume", 2))
+    }
+    result = {
+        "runs": [_metrics(0, [0.5] * 8)],
+        "without_claims": None,
+        "daily_use": {"claimed_transactions": 1, "claim_rescore_days": 60, "at": at},
+        "load_after": 1.0,
+    }
+    text = render(result, "cardwatch benchmark company-backtest", None)
+    rows = [line for line in text.splitlines() if line.startswith(("| 1 |", "| 2 |"))]
+    # k = 1: a on the 1st, b (0.95 on its claim's day) over c on the 2nd: 1 of 2 misuse, 40 of 50
+    assert rows[0].split("|")[2:9] == [" 2 ", " 1 ", " 0.500 ", " 0.500 ", " 40 ", " x0.80 ", " x2.00 "]
+    # k = 2: a and b on the 1st (b without its claim), c on the 2nd: both misuse, 100
+    assert rows[1].split("|")[2:9] == [" 3 ", " 0 ", " 0.667 ", " 1.000 ", " 100 ", " x2.00 ", " x2.67 "]
+    assert "at the legacy volume, the hybrid catches x2.00 the legacy filters' misuse amount at x2.67" in text
