@@ -3,7 +3,8 @@
 Simulates the default company (or takes a landing and its truth), runs `cardwatch backtest` on the
 detection issue's protocol (train on months 1-9, labels matured 14 days, test months 10-12) once per
 seed, again on the same landing without expense claims (a bound on the claims' look-ahead, see
-docs/models.md, Limits), and writes the figures to their section of docs/benchmarks.md.
+docs/models.md, Limits), replays the first seed's hybrid as daily runs would alert with it (each
+claim seen from the day it is filed), and writes the figures to their section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
