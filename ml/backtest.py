@@ -323,16 +323,17 @@ def daily_use_alerts(approval: pd.DataFrame, claimed: pd.DataFrame, k: int) -> p
     Parameters
     ----------
     approval : DataFrame
-        ``transaction_id``, ``day``, ``score``: each transaction scored on its own day, without
-        its claims.
+        ``transaction_id``, ``day``, ``score``, ``tiebreak``: each transaction scored on its own
+        day, without its claims.
     claimed : DataFrame
-        ``transaction_id``, ``claim_day``, ``score``: a transaction scored with its claims, on the
-        day the last of them was filed (the daily pipeline's claim-day scoring,
+        ``transaction_id``, ``claim_day``, ``score``, ``tiebreak``: a transaction scored with its
+        claims, on the day the last of them was filed (the daily pipeline's claim-day scoring,
         ``orchestration.scoring.score_and_alert``).
     k : int
         Alerts per day.
 
-    Each day takes its top ``k`` (by score, then transaction id) of that day's transactions and of
+    Each day takes its top ``k`` (by score, tie-break, then transaction id, as the alert policy
+    orders them) of that day's transactions and of
     the earlier ones whose claim is filed that day and that no earlier day alerted. A claim filed
     on the payment's own day gives that day's score; one filed after the last day of ``approval``
     is not seen (those days' own transactions are not there to compete with it).
@@ -347,20 +348,19 @@ def daily_use_alerts(approval: pd.DataFrame, claimed: pd.DataFrame, k: int) -> p
     ]
     paid_on = dict(zip(approval["transaction_id"], approval["day"], strict=True))
     same_day = claimed["claim_day"].to_numpy() <= claimed["transaction_id"].map(paid_on).to_numpy()
-    with_claim = claimed[same_day].set_index("transaction_id")["score"]
-    own_day = approval[["transaction_id", "day", "score"]].assign(on_claim=False)
-    own_day["score"] = own_day["transaction_id"].map(with_claim).fillna(own_day["score"])
+    columns = ["transaction_id", "day", "score", "tiebreak", "on_claim"]
+    with_claim = claimed[same_day].set_index("transaction_id")
+    own_day = approval.assign(on_claim=False)
+    for column in ("score", "tiebreak"):
+        own_day[column] = own_day["transaction_id"].map(with_claim[column]).fillna(own_day[column])
     later = claimed[~same_day].rename(columns={"claim_day": "day"}).assign(on_claim=True)
-    candidates = pd.concat(
-        [own_day, later[["transaction_id", "day", "score", "on_claim"]]], ignore_index=True
-    )
+    candidates = pd.concat([own_day[columns], later[columns]], ignore_index=True)
+    order = ["score", "tiebreak", "transaction_id"]
     alerted: set[Any] = set()
     chosen: list[pd.DataFrame] = []
     for _, rows in candidates.groupby("day", sort=True):
         open_rows = rows[~(rows["on_claim"] & rows["transaction_id"].isin(alerted))]
-        top = open_rows.sort_values(["score", "transaction_id"], ascending=[False, True], kind="stable").head(
-            k
-        )
+        top = open_rows.sort_values(order, ascending=[False, False, True], kind="stable").head(k)
         alerted.update(top["transaction_id"])
         chosen.append(top)
     if not chosen:

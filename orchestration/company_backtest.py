@@ -114,40 +114,37 @@ def daily_use(first: BacktestResult, without: BacktestResult, window: Window, tr
     from orchestration.backtest import score_window
 
     assert first.systems is not None and first.work is not None and without.work is not None
-    with duckdb.connect(str(without.work / "warehouse.duckdb"), read_only=True) as con:
-        scores, _ = score_window(con, first.systems, window)
+    within_days = load_policy().claim_rescore_days
+
+    def scored(home: Path) -> pd.DataFrame:
+        with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+            scores, ties = score_window(con, first.systems, window)
+        return pd.DataFrame(
+            {
+                "transaction_id": scores["transaction_id"],
+                "day": scores["transacted_at"].dt.normalize(),
+                "score": scores["hybrid"],
+                "tiebreak": ties["hybrid"],
+                "amount": scores["amount"],
+            }
+        )
+
+    approval, with_claims = scored(without.work), scored(first.work)
     with duckdb.connect(str(first.work / "warehouse.duckdb"), read_only=True) as con:
         filed = con.execute(
-            "SELECT c.transaction_id, max(c.submitted_at) AS filed_at FROM staging.stg_expense__claims AS c "
+            "SELECT c.transaction_id, max(c.submitted_at)::DATE AS claim_day FROM staging.stg_expense__claims AS c "
             "JOIN features.fct_transaction_features AS f USING (transaction_id) "
             "WHERE f.transacted_at >= ? AND f.transacted_at < ? AND c.submitted_at <= f.transacted_at + to_days(?) "
             "GROUP BY c.transaction_id",
-            [window.test_from, window.test_until, load_policy().claim_rescore_days],
+            [window.test_from, window.test_until, within_days],
         ).fetchdf()
-    approval = pd.DataFrame(
-        {
-            "transaction_id": scores["transaction_id"],
-            "day": scores["transacted_at"].dt.normalize(),
-            "score": scores["hybrid"],
-        }
-    )
-    claimed = filed.merge(
-        pd.read_parquet(first.scores, columns=["transaction_id", "hybrid"]), on="transaction_id"
-    )
-    claimed = pd.DataFrame(
-        {
-            "transaction_id": claimed["transaction_id"],
-            "claim_day": pd.to_datetime(claimed["filed_at"]).dt.normalize(),
-            "score": claimed["hybrid"],
-        }
-    )
-    known = approval[["transaction_id"]].merge(read_truth(truth), on="transaction_id", how="left")
+    claimed = filed.merge(with_claims.drop(columns="day"), on="transaction_id")
+    claimed["claim_day"] = pd.to_datetime(claimed["claim_day"])
+    known = approval.merge(read_truth(truth), on="transaction_id", how="left")
+    y = known["is_misuse"].fillna(False).astype(int)
+    stake = known["amount_at_stake"].fillna(0.0) if "amount_at_stake" in known else known["amount"].abs() * y
     truth_frame = pd.DataFrame(
-        {
-            "transaction_id": known["transaction_id"],
-            "y": known["is_misuse"].fillna(False).astype(int),
-            "stake": known["amount_at_stake"].fillna(0.0).astype(float),
-        }
+        {"transaction_id": known["transaction_id"], "y": y, "stake": stake.astype(float)}
     )
     legacy = first.metrics["evaluation"]["legacy"]
     budgets = {"budget": first.metrics["evaluation"]["budget"], "legacy_volume": legacy["volume_k"]}
@@ -155,7 +152,7 @@ def daily_use(first: BacktestResult, without: BacktestResult, window: Window, tr
     days = int(approval["day"].nunique())
     return {
         "claimed_transactions": len(claimed),
-        "claim_rescore_days": load_policy().claim_rescore_days,
+        "claim_rescore_days": within_days,
         "at": {
             name: {
                 "k": k,

@@ -20,7 +20,7 @@ def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
             ("f", D3, 0.6),
         ],
         columns=["transaction_id", "day", "score"],
-    )
+    ).assign(tiebreak=0.0)
     claimed = pd.DataFrame(
         # x: not a test transaction; f's claim comes after the window, whose later days are not there
         [
@@ -31,7 +31,7 @@ def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
             ("f", D3 + pd.Timedelta(days=1), 1.0),
         ],
         columns=["transaction_id", "claim_day", "score"],
-    )
+    ).assign(tiebreak=0.0)
     return approval, claimed
 
 
@@ -48,6 +48,14 @@ def test_each_day_takes_its_top_k_of_its_own_and_the_newly_claimed() -> None:
     assert not two["transaction_id"].duplicated().any(), "a transaction alerts once"
     assert "x" not in set(two["transaction_id"])
     assert two["day"].max() == D3 and not two.loc[two["transaction_id"] == "f", "on_claim"].any()
+
+
+def test_equal_scores_fall_to_the_tiebreak_as_the_alert_policy_orders_them() -> None:
+    approval = pd.DataFrame(
+        {"transaction_id": ["a", "b"], "day": [D1, D1], "score": [0.5, 0.5], "tiebreak": [-1.0, 2.0]}
+    )
+    claimed = pd.DataFrame(columns=["transaction_id", "claim_day", "score", "tiebreak"])
+    assert daily_use_alerts(approval, claimed, k=1)["transaction_id"].tolist() == ["b"]
 
 
 def test_metrics_count_alerts_hits_and_amount_against_the_truth() -> None:

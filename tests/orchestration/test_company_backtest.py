@@ -131,10 +131,16 @@ def test_the_daily_use_replay_is_reported_at_both_budgets() -> None:
             "transaction_id": ["a", "b", "c"],
             "day": pd.to_datetime(["2025-10-01", "2025-10-01", "2025-10-02"]),
             "score": [0.9, 0.2, 0.5],
+            "tiebreak": 0.0,
         }
     )
     claimed = pd.DataFrame(
-        {"transaction_id": ["b"], "claim_day": pd.to_datetime(["2025-10-02"]), "score": [0.95]}
+        {
+            "transaction_id": ["b"],
+            "claim_day": pd.to_datetime(["2025-10-02"]),
+            "score": [0.95],
+            "tiebreak": [0.0],
+        }
     )
     truth = pd.DataFrame({"transaction_id": ["a", "b", "c"], "y": [0, 1, 1], "stake": [0.0, 40.0, 60.0]})
     legacy = {"misuse_amount_caught": 50.0, "precision": 0.25}
