@@ -148,6 +148,22 @@ def k_for_recall(frame: pd.DataFrame, key: np.ndarray, target: float, metric: st
     return at_k(frame, key, high)
 
 
+def with_truth(scores: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """``scores`` (transaction_id, transacted_at, amount, ...) in their order, joined to ``truth``
+    (`read_truth`), with ``y`` (1 = misuse; a transaction missing from the truth counts as not
+    misuse), ``stake`` (the misuse amount at stake; a misuse's whole amount when the truth has no
+    such column) and ``day``."""
+    frame = scores.merge(truth, on="transaction_id", how="left", validate="one_to_one")
+    frame["y"] = frame["is_misuse"].fillna(False).astype(int)
+    frame["stake"] = (
+        frame["amount_at_stake"].fillna(0.0).astype(float)
+        if "amount_at_stake" in frame
+        else frame["amount"].abs() * frame["y"]
+    )
+    frame["day"] = frame["transacted_at"].dt.normalize()
+    return frame
+
+
 def evaluate(
     scores: pd.DataFrame,
     ties: pd.DataFrame,
@@ -156,17 +172,10 @@ def evaluate(
     evaluated: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Per-system metrics at ``budget`` alerts a day and, with legacy alerts, at their own volume."""
-    frame = scores.merge(truth, on="transaction_id", how="left", validate="one_to_one")
+    frame = with_truth(scores, truth)
     for name in ties.columns:
         frame[f"_tie_{name}"] = ties[name].to_numpy()
     unmatched = int(frame["is_misuse"].isna().sum())
-    frame["y"] = frame["is_misuse"].fillna(False).astype(int)
-    frame["stake"] = (
-        frame["amount_at_stake"].fillna(0.0).astype(float)
-        if "amount_at_stake" in frame
-        else frame["amount"].abs() * frame["y"]
-    )
-    frame["day"] = frame["transacted_at"].dt.normalize()
     keep = np.ones(len(frame), dtype=bool) if evaluated is None else np.asarray(evaluated, dtype=bool)
     # rows in transaction-id order: ties at the daily cut fall as the alert policy breaks them
     frame = frame[keep].sort_values("transaction_id", kind="stable").reset_index(drop=True)
@@ -369,28 +378,17 @@ def daily_use_alerts(approval: pd.DataFrame, claimed: pd.DataFrame, k: int) -> p
 
 
 def daily_use_metrics(
-    alerts: pd.DataFrame, truth: pd.DataFrame, days: int, legacy: dict[str, Any] | None = None
+    alerts: pd.DataFrame, frame: pd.DataFrame, legacy: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Alerts, precision, recall and misuse amount caught of `daily_use_alerts` against ``truth``
-    (``transaction_id``, ``y``, ``stake`` of every test transaction), and with ``legacy`` (the
-    legacy filters' `alert_set_metrics`) the target's two ratios to them."""
-    stake = truth.set_index("transaction_id")["stake"]
-    y = truth.set_index("transaction_id")["y"]
-    ids = alerts["transaction_id"]
-    hits = int(y.reindex(ids).fillna(0).sum())
-    caught = float(stake.reindex(ids).fillna(0.0).sum())
-    metrics: dict[str, Any] = {
-        "alerts": len(alerts),
-        "alerts_per_day": _ratio(len(alerts), days),
-        "on_claim_day": int(alerts["on_claim"].sum()),
-        "hits": hits,
-        "precision": _ratio(hits, len(alerts)),
-        "recall": _ratio(hits, y.sum()),
-        "misuse_amount_caught": caught,
-        "amount_recall": _ratio(caught, stake.sum()),
-    }
+    """`alert_set_metrics` of `daily_use_alerts` over ``frame`` (every test transaction,
+    `with_truth`), how many were raised on a claim's day, and with ``legacy`` (the legacy filters'
+    `alert_set_metrics`) the target's two ratios to them."""
+    alerted = frame["transaction_id"].isin(set(alerts["transaction_id"])).to_numpy()
+    metrics = {**alert_set_metrics(frame, alerted), "on_claim_day": int(alerts["on_claim"].sum())}
     if legacy is not None:
-        metrics["amount_caught_ratio"] = _ratio(caught, legacy["misuse_amount_caught"])
+        metrics["amount_caught_ratio"] = _ratio(
+            metrics["misuse_amount_caught"], legacy["misuse_amount_caught"]
+        )
         metrics["precision_ratio"] = _ratio(metrics["precision"], legacy["precision"])
     return metrics
 

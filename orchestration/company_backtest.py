@@ -109,7 +109,7 @@ def daily_use(first: BacktestResult, without: BacktestResult, window: Window, tr
     """
     import duckdb
 
-    from ml.backtest import daily_use_alerts, daily_use_metrics, read_truth
+    from ml.backtest import daily_use_alerts, daily_use_metrics, read_truth, with_truth
     from ml.policy import load_policy
     from orchestration.backtest import score_window
 
@@ -119,14 +119,8 @@ def daily_use(first: BacktestResult, without: BacktestResult, window: Window, tr
     def scored(home: Path) -> pd.DataFrame:
         with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
             scores, ties = score_window(con, first.systems, window)
-        return pd.DataFrame(
-            {
-                "transaction_id": scores["transaction_id"],
-                "day": scores["transacted_at"].dt.normalize(),
-                "score": scores["hybrid"],
-                "tiebreak": ties["hybrid"],
-                "amount": scores["amount"],
-            }
+        return scores.assign(
+            day=scores["transacted_at"].dt.normalize(), score=scores["hybrid"], tiebreak=ties["hybrid"]
         )
 
     approval, with_claims = scored(without.work), scored(first.work)
@@ -138,25 +132,19 @@ def daily_use(first: BacktestResult, without: BacktestResult, window: Window, tr
             "GROUP BY c.transaction_id",
             [window.test_from, window.test_until, within_days],
         ).fetchdf()
-    claimed = filed.merge(with_claims.drop(columns="day"), on="transaction_id")
+    claimed = filed.merge(with_claims[["transaction_id", "score", "tiebreak"]], on="transaction_id")
     claimed["claim_day"] = pd.to_datetime(claimed["claim_day"])
-    known = approval.merge(read_truth(truth), on="transaction_id", how="left")
-    y = known["is_misuse"].fillna(False).astype(int)
-    stake = known["amount_at_stake"].fillna(0.0) if "amount_at_stake" in known else known["amount"].abs() * y
-    truth_frame = pd.DataFrame(
-        {"transaction_id": known["transaction_id"], "y": y, "stake": stake.astype(float)}
-    )
+    frame = with_truth(approval[["transaction_id", "transacted_at", "amount"]], read_truth(truth))
     legacy = first.metrics["evaluation"]["legacy"]
     budgets = {"budget": first.metrics["evaluation"]["budget"], "legacy_volume": legacy["volume_k"]}
     combined = legacy["as_alerted"]["legacy_combined"]
-    days = int(approval["day"].nunique())
     return {
         "claimed_transactions": len(claimed),
         "claim_rescore_days": within_days,
         "at": {
             name: {
                 "k": k,
-                **daily_use_metrics(daily_use_alerts(approval, claimed, k), truth_frame, days, combined),
+                **daily_use_metrics(daily_use_alerts(approval, claimed, k), frame, combined),
             }
             for name, k in budgets.items()
         },

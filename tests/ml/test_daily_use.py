@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ml.backtest import daily_use_alerts, daily_use_metrics
+from ml.backtest import daily_use_alerts, daily_use_metrics, with_truth
 
 D1, D2, D3 = (pd.Timestamp(f"2025-10-0{d}") for d in (1, 2, 3))
 
@@ -61,17 +61,20 @@ def test_equal_scores_fall_to_the_tiebreak_as_the_alert_policy_orders_them() -> 
 def test_metrics_count_alerts_hits_and_amount_against_the_truth() -> None:
     approval, claimed = frames()
     alerts = daily_use_alerts(approval, claimed, k=1)
+    paid = approval.assign(transacted_at=approval["day"] + pd.Timedelta(hours=12), amount=200.0)
     truth = pd.DataFrame(
         {
-            "transaction_id": list("abcdef"),
-            "y": [1, 0, 1, 0, 0, 1],
-            "stake": [100.0, 0.0, 50.0, 0.0, 0.0, 30.0],
+            "transaction_id": list("abcd"),  # e and f are missing: not misuse
+            "is_misuse": [True, False, True, False],
+            "amount_at_stake": [100.0, 0.0, 50.0, 0.0],
         }
     )
-    m = daily_use_metrics(alerts, truth, days=3)
+    frame = with_truth(paid[["transaction_id", "transacted_at", "amount"]], truth)
+    m = daily_use_metrics(alerts, frame, {"misuse_amount_caught": 75.0, "precision": 0.5})
     assert (m["alerts"], m["hits"], m["on_claim_day"]) == (3, 2, 1)
     assert m["precision"] == 2 / 3
-    assert m["recall"] == 2 / 3
+    assert m["recall"] == 1.0
     assert m["misuse_amount_caught"] == 150.0
-    assert m["amount_recall"] == 150.0 / 180.0
+    assert m["amount_recall"] == 1.0
     assert m["alerts_per_day"] == 1.0
+    assert (m["amount_caught_ratio"], m["precision_ratio"]) == (2.0, 4 / 3)

@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("retraining")]
 
 CUTOFF = datetime(2025, 2, 1)
 PAID_ON, CLAIM_DAY = date(2025, 2, 3), date(2025, 2, 20)
+DAYS_AFTER = (CLAIM_DAY - PAID_ON).days
 
 
 @pytest.fixture
@@ -98,7 +99,7 @@ def test_a_late_claim_is_scored_again_on_its_day_unless_already_alerted(scene) -
             "claim_submitted",
             CLAIM_DAY.isoformat(),
         )
-        assert "17 days after the payment" in alert["reason_text"]
+        assert f"{DAYS_AFTER} days after the payment" in alert["reason_text"]
         assert "경비 청구" in alert["reason_text_ko"]
     assert not any(
         "claim_submitted" in r for r in alerts.loc[alerts["transaction_id"].isin(own_day), "reasons"]
@@ -130,17 +131,17 @@ def test_late_claims_share_the_day_capacity_and_skip_exploration(scene) -> None:
 def test_the_window_and_the_switch_bound_what_is_scored_again(scene) -> None:
     con, system, (_, first_late, _) = scene
     con.execute(
-        "UPDATE staging.stg_expense__claims AS c SET submitted_at = f.transacted_at + INTERVAL 17 DAY "
+        "UPDATE staging.stg_expense__claims AS c SET submitted_at = f.transacted_at + to_days(?) "
         "FROM features.fct_transaction_features AS f "
         "WHERE c.transaction_id = f.transaction_id AND c.transaction_id = ?",
-        [first_late],
+        [DAYS_AFTER, first_late],
     )
 
     def late_within(days: int) -> set[str]:
         return set(scoring.read_claimed_late(con, CLAIM_DAY, CLAIM_DAY, days)["transaction_id"])
 
-    assert first_late in late_within(17), "exactly 17 days after the payment is within 17 days"
-    assert first_late not in late_within(16)
+    assert first_late in late_within(DAYS_AFTER), "exactly N days after the payment is within N days"
+    assert first_late not in late_within(DAYS_AFTER - 1)
     off = load_policy(claim_rescore_days=0)
     assert scoring.score_and_alert(con, system, "v1", CLAIM_DAY, CLAIM_DAY, off).rescored == 0
     assert not any("claim_submitted" in r for r in alerts_of(con, CLAIM_DAY)["reasons"])

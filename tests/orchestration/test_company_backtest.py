@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ml.backtest import daily_use_alerts, daily_use_metrics, evaluate
+from ml.backtest import daily_use_alerts, daily_use_metrics, evaluate, with_truth
 from orchestration.company_backtest import landing_without, protocol_window, render
 
 
@@ -142,10 +142,17 @@ def test_the_daily_use_replay_is_reported_at_both_budgets() -> None:
             "tiebreak": [0.0],
         }
     )
-    truth = pd.DataFrame({"transaction_id": ["a", "b", "c"], "y": [0, 1, 1], "stake": [0.0, 40.0, 60.0]})
+    truth = pd.DataFrame(
+        {
+            "transaction_id": ["a", "b", "c"],
+            "is_misuse": [False, True, True],
+            "amount_at_stake": [0.0, 40.0, 60.0],
+        }
+    )
+    frame = with_truth(approval.assign(transacted_at=approval["day"], amount=100.0), truth)
     legacy = {"misuse_amount_caught": 50.0, "precision": 0.25}
     at = {
-        name: {"k": k, **daily_use_metrics(daily_use_alerts(approval, claimed, k), truth, 2, legacy)}
+        name: {"k": k, **daily_use_metrics(daily_use_alerts(approval, claimed, k), frame, legacy)}
         for name, k in (("budget", 1), ("legacy_volume", 2))
     }
     result = {
