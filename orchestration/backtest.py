@@ -4,8 +4,9 @@ The landing folder is ingested into a scratch warehouse and built with dbt (feat
 point-in-time, rules causal). Everything is then trained on what was known at the cut-off, the
 midnight after ``--train-end``: transactions before it, alerts raised before it, and cases as
 they stood then (opened before it; a decision counts only when taken before it, and becomes a
-label only ``--label-delay-days`` after, as in `ml.labels`). Every transaction of the test window
-is scored by six systems:
+label only ``--label-delay-days`` after, as in `ml.labels`), and expense claims submitted before
+it: the systems train on a copy of the warehouse rebuilt without the claims filed since
+(`training_warehouse`). Every transaction of the test window is scored by six systems:
 
 ``legacy_rules``, ``legacy_tree``
     What the old filters alerted (landing source ``legacy_alerts``): the tree's own score, and for
@@ -227,6 +228,60 @@ def build_warehouse(
             raise BacktestError(f"dbt build failed; log: {paths.home / 'dbt' / 'logs' / 'dbt.log'}") from exc
     stamp_path.write_text(json.dumps({"fingerprint": fingerprint, "ingest": summary}), encoding="utf-8")
     return summary
+
+
+def claims_filed_since(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> int:
+    """Expense claims landed in the warehouse submitted at or after ``cutoff`` (none without the source)."""
+    if not source_present(con, "expense_claims"):
+        return 0
+    query = "SELECT count(DISTINCT claim_id) FROM raw.expense_claims WHERE submitted_at >= ?"
+    return int(con.execute(query, [pd.Timestamp(cutoff).to_pydatetime()]).fetchone()[0])
+
+
+def training_warehouse(
+    paths: ScratchPaths, window: Window, progress: Progress
+) -> tuple[Path, dict[str, Any]]:
+    """The warehouse as known at the cut-off, to train on: the built one without the expense claims
+    submitted at or after the cut-off (dbt var ``claims_submitted_before``).
+
+    The landing holds every claim, also those filed after the cut-off for the transactions before it
+    (a claim arrives days to weeks after the payment); the features and rules built on a claim
+    (attendees, per-person cap, duplicate claims) must not see it at the cut-off. When no claim was
+    filed since, it is the built warehouse itself; otherwise a copy rebuilt from the claims staging
+    model on, in a sub-folder named by the cut-off and re-used while the built warehouse is the same.
+    """
+    from orchestration.commands import run_dbt
+
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        later = claims_filed_since(con, window.cutoff)
+    if later == 0:
+        return paths.warehouse, {"claims_filed_after_cutoff": 0, "warehouse": str(paths.warehouse)}
+    built = json.loads((paths.home / STAMP_FILE).read_text(encoding="utf-8"))["fingerprint"]
+    known = ScratchPaths((paths.home / f"known-at-{window.cutoff:%Y%m%dT%H%M}").resolve())
+    stamp_path = known.home / STAMP_FILE
+    info = {"claims_filed_after_cutoff": later, "warehouse": str(known.warehouse)}
+    reusable = stamp_path.exists() and known.warehouse.exists()
+    if reusable and json.loads(stamp_path.read_text(encoding="utf-8")).get("fingerprint") == built:
+        progress(f"  re-using the warehouse as known at the cut-off: {known.warehouse}")
+        return known.warehouse, info
+    for stale in (known.warehouse, stamp_path, known.warehouse.with_suffix(".duckdb.wal")):
+        stale.unlink(missing_ok=True)
+    known.ensure()
+    stamp_path.write_text(json.dumps({"fingerprint": None}), encoding="utf-8")
+    shutil.copyfile(paths.warehouse, known.warehouse)
+    settings = {
+        "label_delay_days": window.label_delay_days,
+        "claims_submitted_before": f"{window.cutoff:%Y-%m-%d %H:%M:%S}",
+    }
+    args = ["build", "--select", "stg_expense__claims+", "--vars", json.dumps(settings)]
+    args += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+    progress(f"  {later:,} expense claims were filed at or after the cut-off: rebuilding without them")
+    try:
+        run_dbt(known, args)
+    except SystemExit as exc:
+        raise BacktestError(f"dbt build failed; log: {known.home / 'dbt' / 'logs' / 'dbt.log'}") from exc
+    stamp_path.write_text(json.dumps({"fingerprint": built}), encoding="utf-8")
+    return known.warehouse, info
 
 
 # --------------------------------------------------------------------------------------------- training
@@ -481,10 +536,16 @@ def run_backtest(
     try:
         with timed("warehouse (ingest + dbt build)", say, timings):
             ingest_summary = build_warehouse(landing, paths, window.label_delay_days, mapping, say)
+        with timed("rebuild as known at the cut-off (claims filed since left out)", say, timings):
+            known_path, known = training_warehouse(paths, window, say)
         con = duckdb.connect(str(paths.warehouse), read_only=True)
         try:
             with timed(f"train at the cut-off {window.cutoff:%Y-%m-%d %H:%M}", say, timings):
-                systems = train_systems(con, window, seed)
+                if known_path == paths.warehouse:
+                    systems = train_systems(con, window, seed)
+                else:
+                    with duckdb.connect(str(known_path), read_only=True) as known_con:
+                        systems = train_systems(known_con, window, seed)
                 t = systems.training
                 say(
                     f"  {t['training_transactions']:,} training transactions, {t['labeled']:,} matured labels "
@@ -510,6 +571,7 @@ def run_backtest(
             "landing": str(landing.resolve()),
             "ingest": ingest_summary,
             "training": systems.training,
+            "known_at_cutoff": known,
             "scored": len(scores),
             "seed": seed,
             "notes": notes,

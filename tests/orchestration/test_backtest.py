@@ -16,7 +16,9 @@ from click.testing import CliRunner
 from ml.backtest import SYSTEMS, evaluate, typology_table
 from orchestration.backtest import (
     ID_COLUMNS,
+    STAMP_FILE,
     BacktestError,
+    ScratchPaths,
     Window,
     backtest,
     known_positive_mask,
@@ -24,6 +26,7 @@ from orchestration.backtest import (
     outcomes_known_at,
     run_backtest,
     train_systems,
+    training_warehouse,
 )
 from orchestration.scoring import read_features, read_rule_hits
 from orchestration.settings import DBT_PROJECT_DIR
@@ -119,7 +122,7 @@ def test_nothing_after_the_cutoff_changes_the_trained_systems(full_run, tmp_path
     """Rewrite history after the cut-off (outcomes, new cases, alerts, transactions): same model."""
     original = full_run.work / "warehouse.duckdb"
     changed = tmp_path / "changed.duckdb"
-    shutil.copy(original, changed)
+    shutil.copy(full_run.metrics["known_at_cutoff"]["warehouse"], changed)  # the warehouse it trained on
     con = duckdb.connect(str(changed))
     try:
         flipped = con.execute(
@@ -160,6 +163,59 @@ def test_nothing_after_the_cutoff_changes_the_trained_systems(full_run, tmp_path
     # and the training rows are exactly the transactions before the cut-off
     assert set(retrained.detection.hybrid.train_ids) == set(train_features["transaction_id"])
     assert pd.to_datetime(train_features["transacted_at"]).max() < pd.Timestamp(CUTOFF)
+
+
+@pytest.mark.slow
+def test_claims_filed_after_the_cutoff_do_not_reach_training(full_run, tmp_path: Path) -> None:
+    """Expense claims submitted after the cut-off were not known then: the systems train on a warehouse
+    without them, so rewriting them (even for transactions before the cut-off) changes nothing."""
+    known = full_run.metrics["known_at_cutoff"]
+    assert known["claims_filed_after_cutoff"] > 0, "the company has no claim filed after the cut-off"
+    with duckdb.connect(known["warehouse"], read_only=True) as con:
+        filed_late = con.execute(
+            "SELECT count(*), count(f.attendee_count) FROM raw.expense_claims AS c "
+            "JOIN features.fct_transaction_features AS f USING (transaction_id) "
+            "WHERE f.transacted_at < ? AND c.submitted_at >= ?",
+            [CUTOFF, CUTOFF],
+        ).fetchone()
+        late_in_staging = con.execute(
+            "SELECT count(*) FROM staging.stg_expense__claims WHERE submitted_at >= ?", [CUTOFF]
+        ).fetchone()[0]
+    assert filed_late[0] > 0, "no transaction before the cut-off has its claim filed after it"
+    assert filed_late[1] == 0  # their attendee counts are unknown at the cut-off
+    assert late_in_staging == 0
+
+    # rewrite every late claim in a copy of the built warehouse, and invent more for earlier payments
+    work = ScratchPaths((tmp_path / "work").resolve())
+    work.ensure()
+    shutil.copyfile(full_run.work / "warehouse.duckdb", work.warehouse)
+    shutil.copyfile(full_run.work / STAMP_FILE, work.home / STAMP_FILE)
+    with duckdb.connect(str(work.warehouse)) as con:
+        rewritten = con.execute(
+            "UPDATE raw.expense_claims SET attendee_count = 40, purpose_category = 'client_entertainment', "
+            "is_official_event = NOT coalesce(is_official_event, false) WHERE submitted_at >= ? RETURNING 1",
+            [CUTOFF],
+        ).fetchall()
+        con.execute(
+            "INSERT INTO raw.expense_claims BY NAME SELECT 'late-' || transaction_id AS claim_id, transaction_id, "
+            "employee_id, ?::TIMESTAMP + INTERVAL 3 DAY AS submitted_at, 'meal' AS purpose_category, "
+            "40 AS attendee_count, now() AS _loaded_at, 'late.csv' AS _file, 1 AS _line "
+            "FROM raw.card_transactions WHERE transacted_at < ? ORDER BY transaction_id LIMIT 40",
+            [CUTOFF, CUTOFF],
+        )
+    assert rewritten
+    rebuilt, info = training_warehouse(work, WINDOW, lambda message: None)
+    assert info["claims_filed_after_cutoff"] == known["claims_filed_after_cutoff"] + 40
+    with duckdb.connect(str(rebuilt), read_only=True) as con:
+        retrained = train_systems(con, WINDOW)
+    with duckdb.connect(str(full_run.work / "warehouse.duckdb"), read_only=True) as con:
+        features = read_features(con, WINDOW.test_from, WINDOW.test_until)
+        hits = read_rule_hits(con, WINDOW.test_from, WINDOW.test_until)
+    before = full_run.systems.detection.score(features, hits)
+    after = retrained.detection.score(features, hits)
+    for column in ("score", "score_unsupervised", "score_rules"):
+        pd.testing.assert_series_equal(before[column], after[column])
+    assert retrained.training == full_run.systems.training
 
 
 @pytest.mark.slow

@@ -1,3 +1,11 @@
+{#-
+    var claims_submitted_before (a timestamp; empty by default): keep only the claims submitted before it, as the
+    warehouse stood then. The backtest builds its training warehouse so (claims filed after the cut-off are
+    not known at the cut-off); a claim without submitted_at is kept.
+-#}
+
+{%- set submitted_before = var('claims_submitted_before') %}
+
 with
 
 source as (
@@ -36,7 +44,13 @@ final as (
         is_official_event
 
     from renamed
-    where load_order = 1
+    where
+        load_order = 1
+        and (
+            cast({{ sql_text(submitted_before) }} as timestamp) is null
+            or submitted_at is null
+            or submitted_at < cast({{ sql_text(submitted_before) }} as timestamp)
+        )
 
 )
 
