@@ -222,6 +222,7 @@ def render(result: dict[str, Any], command: str, simulated: str | None) -> str:
     runs = result["runs"]
     first = runs[0]["metrics"]
     window, training, evaluation = first["window"], first["training"], first["evaluation"]
+    late = first.get("known_at_cutoff", {}).get("claims_filed_after_cutoff", 0)
     k = evaluation["budget"]
     propensity = training.get("propensity_by_stratum", {})
     strata = ", ".join(f"{name} {value:.3g}" for name, value in sorted(propensity.items()))
@@ -237,7 +238,8 @@ def render(result: dict[str, Any], command: str, simulated: str | None) -> str:
         f"Training (cut-off {window['cutoff']}): {training['training_transactions']:,} transactions, "
         f"{training['reviewed']:,} reviewed, {training['labeled']:,} matured labels ({training['positives']:,} "
         f"confirmed or partly recovered; {training['random_audit_labeled']:,} from the random audit); hybrid "
-        f"in {training['mode']} mode; review propensities by stratum: {strata}. Test: "
+        f"in {training['mode']} mode; review propensities by stratum: {strata}; trained on the warehouse as "
+        f"known at the cut-off, without the {late:,} expense claims filed on or after it. Test: "
         f"{evaluation['transactions']:,} transactions over {evaluation['days']} days, {evaluation['misuse']:,} of "
         f"them misuse ({evaluation['misuse'] / evaluation['transactions']:.2%}), "
         f"{evaluation['misuse_amount']:,.0f} KRW at stake.",
@@ -282,10 +284,11 @@ def render(result: dict[str, Any], command: str, simulated: str | None) -> str:
         hybrid, with_claims = b["systems"]["hybrid"], evaluation["systems"]["hybrid"]
         target = b.get("legacy", {}).get("target") or {}
         lines.append(
-            "Bound on the claims look-ahead ([models.md](models.md), Limits): the warehouse joins every "
-            "expense claim to its transaction whatever its filing date, so a claim-based rule or feature "
-            "(a receipt claimed twice, the attendee count) is seen on the transaction's day in a backtest "
-            "but only once the claim is filed in daily use. The same backtest on the landing without "
+            "Bound on the claims look-ahead ([models.md](models.md), Limits): training sees only the "
+            "claims filed before the cut-off, but the test window is scored from the warehouse with every "
+            "expense claim joined to its transaction whatever its filing date, so a claim-based rule or "
+            "feature (a receipt claimed twice, the attendee count) is seen on the transaction's day in a "
+            "backtest but only once the claim is filed in daily use. The same backtest on the landing without "
             f"`{CLAIMS_SOURCE}` (seed {bound['seed']}): hybrid AP {fmt(hybrid['average_precision'])} "
             f"(with claims {fmt(with_claims['average_precision'])}), "
             f"{_millions(hybrid['misuse_amount_caught_at_k'])} KRW caught at {k} a day "
