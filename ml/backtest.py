@@ -393,6 +393,55 @@ def daily_use_metrics(
     return metrics
 
 
+def daily_use_table(daily: dict[str, Any]) -> str:
+    """The daily-use replay (``daily_use`` of `orchestration.backtest`) at each of its budgets."""
+    with_legacy = any("amount_caught_ratio" in m for m in daily["at"].values())
+    headers = [
+        "alerts a day",
+        "alerts",
+        "raised on a claim's day",
+        "precision",
+        "recall",
+        "misuse amount caught",
+    ]
+    if with_legacy:
+        headers += ["amount x legacy", "precision x legacy"]
+    rows = []
+    for m in daily["at"].values():
+        row = [
+            str(m["k"]),
+            f"{m['alerts']:,}",
+            f"{m['on_claim_day']:,}",
+            fmt(m["precision"]),
+            fmt(m["recall"]),
+            f"{m['misuse_amount_caught']:,.0f}",
+        ]
+        if with_legacy:
+            row += [f"x{fmt(m.get('amount_caught_ratio'), 2)}", f"x{fmt(m.get('precision_ratio'), 2)}"]
+        rows.append(row)
+    return table(headers, rows)
+
+
+def render_daily_use(daily: dict[str, Any]) -> str:
+    """The metrics.md section of the daily-use replay."""
+    return "\n".join(
+        [
+            "## In daily use",
+            "",
+            "The tables above score every test transaction with all its expense claims, as if each claim were "
+            "filed with the payment. A daily run sees a claim only from the day it is filed: it scores the "
+            "payment on its own day without it, and again on the day its last claim is filed (within "
+            f"`claim_rescore_days` = {daily['claim_rescore_days']}) unless an earlier day alerted it. The "
+            "hybrid replayed so: its scores on the warehouse as known at the cut-off for the payment's day, "
+            f"with the claims for the claim's day ({daily['claimed_transactions']:,} test transactions have "
+            "a claim); each day takes its top k of both.",
+            "",
+            daily_use_table(daily),
+            "",
+        ]
+    )
+
+
 def _fmt(value: Any, digits: int = 3) -> str:
     """`fmt`, with thousands separators for whole amounts (``digits=0``)."""
     if digits == 0 and isinstance(value, float):
@@ -485,6 +534,8 @@ def render_markdown(metrics: dict[str, Any]) -> str:
         lines += [render_legacy(evaluation["legacy"]), ""]
     if evaluation.get("by_typology"):
         lines += ["## By typology", "", typology_table(evaluation), ""]
+    if metrics.get("daily_use"):
+        lines += [render_daily_use(metrics["daily_use"])]
     return "\n".join(lines)
 
 

@@ -24,6 +24,8 @@ it: the systems train on a copy of the warehouse rebuilt without the claims file
 
 With ground truth, each is measured at a daily budget (`ml.evaluation`), and, when the legacy
 alerts exist, every Cardwatch system is also measured at the legacy filters' own daily volume.
+When expense claims were filed after the cut-off, the hybrid is also replayed as daily runs would
+have alerted with it, each claim seen only from the day it was filed (`daily_use`).
 """
 
 from __future__ import annotations
@@ -426,6 +428,72 @@ def score_window(
 # --------------------------------------------------------------------------------------------- evaluation
 
 
+def claim_days(con: duckdb.DuckDBPyConnection, window: Window, within_days: int) -> pd.DataFrame:
+    """``transaction_id``, ``claim_day``: for each test transaction with an expense claim filed within
+    ``within_days`` of it, the day its last such claim was filed (when a daily run scores it again)."""
+    if not source_present(con, "expense_claims"):
+        return pd.DataFrame(
+            {"transaction_id": pd.Series(dtype=str), "claim_day": pd.Series(dtype="datetime64[ns]")}
+        )
+    filed = con.execute(
+        "SELECT c.transaction_id, max(c.submitted_at)::DATE AS claim_day FROM staging.stg_expense__claims AS c "
+        "JOIN features.fct_transaction_features AS f USING (transaction_id) "
+        "WHERE f.transacted_at >= ? AND f.transacted_at < ? AND c.submitted_at <= f.transacted_at + to_days(?) "
+        "GROUP BY c.transaction_id",
+        [window.test_from, window.test_until, within_days],
+    ).fetchdf()
+    filed["claim_day"] = pd.to_datetime(filed["claim_day"])
+    return filed
+
+
+def daily_use(
+    known: duckdb.DuckDBPyConnection,
+    scores: pd.DataFrame,
+    ties: pd.DataFrame,
+    claims: pd.DataFrame,
+    systems: TrainedSystems,
+    window: Window,
+    truth: pd.DataFrame,
+    evaluation: dict[str, Any],
+    evaluated: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """The hybrid as daily runs would have alerted with it, seeing each expense claim only from the
+    day it was filed (`ml.backtest.daily_use_alerts`): each test transaction is scored on its own day
+    from ``known`` (the warehouse as known at the cut-off: no claim of a test transaction), and again
+    with its claims (``scores``, ``ties``: the test window scored from the built warehouse) on the day
+    its last claim was filed (``claims``, `claim_days`). At the budget and, with legacy alerts, at
+    their volume, with the target's ratios to them.
+    """
+    from ml.backtest import daily_use_alerts, daily_use_metrics, with_truth
+
+    approval, approval_ties = score_window(known, systems, window)
+
+    def ranked(frame: pd.DataFrame, tiebreak: pd.DataFrame) -> pd.DataFrame:
+        out = frame.assign(
+            day=frame["transacted_at"].dt.normalize(), score=frame["hybrid"], tiebreak=tiebreak["hybrid"]
+        )
+        if evaluated is not None:  # the rows the evaluation keeps (same ids in both warehouses)
+            out = out[out["transaction_id"].isin(set(scores.loc[evaluated, "transaction_id"]))]
+        return out
+
+    approval, with_claims = ranked(approval, approval_ties), ranked(scores, ties)
+    claimed = claims.merge(with_claims[["transaction_id", "score", "tiebreak"]], on="transaction_id")
+    frame = with_truth(approval[["transaction_id", "transacted_at", "amount"]], truth)
+    budgets = {"budget": evaluation["budget"]}
+    legacy = evaluation.get("legacy")
+    combined = None
+    if legacy is not None:
+        budgets["legacy_volume"] = legacy["volume_k"]
+        combined = legacy["as_alerted"]["legacy_combined"]
+    return {
+        "claimed_transactions": len(claimed),
+        "at": {
+            name: {"k": k, **daily_use_metrics(daily_use_alerts(approval, claimed, k), frame, combined)}
+            for name, k in budgets.items()
+        },
+    }
+
+
 def known_positive_mask(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, window: Window) -> np.ndarray:
     """Rows of employees (cards) already known to have misused when the row's day starts.
 
@@ -582,6 +650,26 @@ def run_backtest(
             return result
         with timed("evaluate against the truth", say, timings):
             metrics["evaluation"] = evaluate(scores, ties, truth_frame, budget, evaluated)
+        if known_path != paths.warehouse:
+            with timed("daily use: each claim seen from the day it was filed", say, timings):
+                from ml.policy import load_policy
+
+                within = load_policy().claim_rescore_days
+                with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+                    claims = claim_days(con, window, within)
+                with duckdb.connect(str(known_path), read_only=True) as known_con:
+                    replay = daily_use(
+                        known_con,
+                        scores,
+                        ties,
+                        claims,
+                        systems,
+                        window,
+                        truth_frame,
+                        metrics["evaluation"],
+                        evaluated,
+                    )
+                metrics["daily_use"] = {**replay, "claim_rescore_days": within}
         result.metrics_json = out / "metrics.json"
         result.markdown = out / "metrics.md"
         result.markdown.write_text(render_markdown(metrics), encoding="utf-8")

@@ -27,6 +27,7 @@ from ml.backtest import (
     TARGET_ALERTS_SHARE,
     TARGET_AMOUNT_RATIO,
     TARGET_PRECISION_RATIO,
+    daily_use_table,
     legacy_table,
     ranking_table,
     target_sentence,
@@ -36,7 +37,7 @@ from ml.benchmarks.markdown import fmt, machine, replace_heading, table
 from orchestration.settings import REPO_ROOT
 
 if TYPE_CHECKING:
-    from orchestration.backtest import BacktestResult, Window
+    from orchestration.backtest import Window
 
 BENCHMARKS_MD = REPO_ROOT / "docs" / "benchmarks.md"
 SECTION = "## Backtest: simulated Company A (prequential)"
@@ -76,12 +77,10 @@ def run(
     """One backtest per seed on one warehouse, and the first seed's again without claims."""
     from orchestration.backtest import run_backtest
 
-    kept: dict[str, BacktestResult] = {}
-
     def once(name: str, source: Path, warehouse: str, seed: int) -> dict[str, Any]:
         click.echo(f"{name}: seed {seed}")
         started = time.perf_counter()
-        result = kept[name] = run_backtest(
+        result = run_backtest(
             source, window, work / name, truth=truth, work=work / warehouse, seed=seed, progress=click.echo
         )
         return {
@@ -92,63 +91,14 @@ def run(
         }
 
     runs = [once(f"seed{seed}", landing, "warehouse", seed) for seed in seeds]
-    bound = daily = None
+    bound = None
     if without_claims and (landing / CLAIMS_SOURCE).exists():
         source = landing_without(landing, CLAIMS_SOURCE, work / "landing-without-claims")
         bound = once("without-claims", source, "warehouse-without-claims", seeds[0])
-        daily = daily_use(kept[f"seed{seeds[0]}"], kept["without-claims"], window, truth)
+    daily = runs[0]["metrics"].get(
+        "daily_use"
+    )  # the first seed's replay (`orchestration.backtest.daily_use`)
     return {"runs": runs, "without_claims": bound, "daily_use": daily, "load_after": os.getloadavg()[0]}
-
-
-def daily_use(first: BacktestResult, without: BacktestResult, window: Window, truth: Path) -> dict[str, Any]:
-    """The first seed's hybrid as the daily pipeline would alert with it (`ml.backtest.daily_use_alerts`).
-
-    Its system scores each test transaction on its own day from the warehouse without claims, and
-    again from the warehouse with them on the day the last claim is filed (within the policy's
-    ``claim_rescore_days``), at the budget and at the legacy filters' volume.
-    """
-    import duckdb
-
-    from ml.backtest import daily_use_alerts, daily_use_metrics, read_truth, with_truth
-    from ml.policy import load_policy
-    from orchestration.backtest import score_window
-
-    assert first.systems is not None and first.work is not None and without.work is not None
-    within_days = load_policy().claim_rescore_days
-
-    def scored(home: Path) -> pd.DataFrame:
-        with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-            scores, ties = score_window(con, first.systems, window)
-        return scores.assign(
-            day=scores["transacted_at"].dt.normalize(), score=scores["hybrid"], tiebreak=ties["hybrid"]
-        )
-
-    approval, with_claims = scored(without.work), scored(first.work)
-    with duckdb.connect(str(first.work / "warehouse.duckdb"), read_only=True) as con:
-        filed = con.execute(
-            "SELECT c.transaction_id, max(c.submitted_at)::DATE AS claim_day FROM staging.stg_expense__claims AS c "
-            "JOIN features.fct_transaction_features AS f USING (transaction_id) "
-            "WHERE f.transacted_at >= ? AND f.transacted_at < ? AND c.submitted_at <= f.transacted_at + to_days(?) "
-            "GROUP BY c.transaction_id",
-            [window.test_from, window.test_until, within_days],
-        ).fetchdf()
-    claimed = filed.merge(with_claims[["transaction_id", "score", "tiebreak"]], on="transaction_id")
-    claimed["claim_day"] = pd.to_datetime(claimed["claim_day"])
-    frame = with_truth(approval[["transaction_id", "transacted_at", "amount"]], read_truth(truth))
-    legacy = first.metrics["evaluation"]["legacy"]
-    budgets = {"budget": first.metrics["evaluation"]["budget"], "legacy_volume": legacy["volume_k"]}
-    combined = legacy["as_alerted"]["legacy_combined"]
-    return {
-        "claimed_transactions": len(claimed),
-        "claim_rescore_days": within_days,
-        "at": {
-            name: {
-                "k": k,
-                **daily_use_metrics(daily_use_alerts(approval, claimed, k), frame, combined),
-            }
-            for name, k in budgets.items()
-        },
-    }
 
 
 def _pct(value: float | None) -> str:
@@ -312,39 +262,17 @@ def render(result: dict[str, Any], command: str, simulated: str | None) -> str:
 
 def daily_use_lines(daily: dict[str, Any], seed: int) -> list[str]:
     """The daily-use replay: its table and its ratios to the legacy filters at their volume."""
-    rows = [
-        [
-            str(m["k"]),
-            f"{m['alerts']:,}",
-            f"{m['on_claim_day']:,}",
-            fmt(m["precision"]),
-            fmt(m["recall"]),
-            f"{m['misuse_amount_caught']:,.0f}",
-            f"x{fmt(m['amount_caught_ratio'], 2)}",
-            f"x{fmt(m['precision_ratio'], 2)}",
-        ]
-        for m in daily["at"].values()
-    ]
-    headers = [
-        "alerts a day",
-        "alerts",
-        "raised on a claim's day",
-        "precision",
-        "recall",
-        "misuse amount caught",
-        "amount x legacy",
-        "precision x legacy",
-    ]
     at_volume = daily["at"]["legacy_volume"]
     return [
         "Daily use ([models.md](models.md#alert-policy)): a daily run sees an expense claim only from the day "
         "it is filed. It scores each transaction on its own day without its claims, and again on the day the "
         f"last of them is filed (within `claim_rescore_days` = {daily['claim_rescore_days']}) unless an "
         f"earlier day alerted it. The seed-{seed} model replayed so on the test window: its scores on the "
-        "warehouse without claims for the payment's day, and with them for the claim's day "
+        "warehouse as known at the cut-off (no claim of a test transaction) for the payment's day, and with "
+        "the claims for the claim's day "
         f"({daily['claimed_transactions']:,} test transactions have a claim). Each day takes its top k of "
         "both; the ratios are to the legacy filters as they alerted:",
-        table(headers, rows),
+        daily_use_table(daily),
         f"In daily use, at the legacy volume, the hybrid catches x{fmt(at_volume['amount_caught_ratio'], 2)} "
         f"the legacy filters' misuse amount at x{fmt(at_volume['precision_ratio'], 2)} their precision. This "
         "replay is the estimate of the target in daily use; the tables above see every claim on the "

@@ -219,6 +219,30 @@ def test_claims_filed_after_the_cutoff_do_not_reach_training(full_run, tmp_path:
 
 
 @pytest.mark.slow
+def test_daily_use_scores_a_payment_without_its_claim_then_again_when_it_is_filed(full_run) -> None:
+    """The replay's own-day scores come from the warehouse as known at the cut-off, which holds no claim
+    of a test transaction; its claim-day scores are the backtest's own (every claim joined)."""
+    daily = full_run.metrics["daily_use"]
+    evaluation = full_run.metrics["evaluation"]
+    with duckdb.connect(full_run.metrics["known_at_cutoff"]["warehouse"], read_only=True) as con:
+        claims_in_test = con.execute(
+            "SELECT count(*) FROM staging.stg_expense__claims AS c JOIN features.fct_transaction_features AS f "
+            "USING (transaction_id) WHERE f.transacted_at >= ?",
+            [CUTOFF],
+        ).fetchone()[0]
+    assert claims_in_test == 0
+    assert daily["claimed_transactions"] > 0
+    budget = daily["at"]["budget"]
+    assert budget["k"] == evaluation["budget"] == 5
+    assert budget["alerts"] <= 5 * evaluation["days"]
+    assert 0 < budget["on_claim_day"] < budget["alerts"]
+    assert daily["at"]["legacy_volume"]["k"] == evaluation["legacy"]["volume_k"]
+    markdown = full_run.markdown.read_text(encoding="utf-8")
+    assert "## In daily use" in markdown
+    assert f"| 5 | {budget['alerts']:,} | {budget['on_claim_day']:,} |" in markdown
+
+
+@pytest.mark.slow
 def test_runs_on_card_transactions_and_case_outcomes_alone(landed_company: Path, tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     for source in ("card_transactions", "case_outcomes"):
