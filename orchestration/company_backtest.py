@@ -95,9 +95,8 @@ def run(
     if without_claims and (landing / CLAIMS_SOURCE).exists():
         source = landing_without(landing, CLAIMS_SOURCE, work / "landing-without-claims")
         bound = once("without-claims", source, "warehouse-without-claims", seeds[0])
-    daily = runs[0]["metrics"].get(
-        "daily_use"
-    )  # the first seed's replay (`orchestration.backtest.daily_use`)
+    # the first seed's daily-use replay (`orchestration.backtest.daily_use`)
+    daily = runs[0]["metrics"].get("daily_use")
     return {"runs": runs, "without_claims": bound, "daily_use": daily, "load_after": os.getloadavg()[0]}
 
 
