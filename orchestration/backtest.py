@@ -447,10 +447,10 @@ def claim_days(con: duckdb.DuckDBPyConnection, window: Window, within_days: int)
 
 
 def daily_use(
-    known: duckdb.DuckDBPyConnection,
+    built: Path,
+    known: Path,
     scores: pd.DataFrame,
     ties: pd.DataFrame,
-    claims: pd.DataFrame,
     systems: TrainedSystems,
     window: Window,
     truth: pd.DataFrame,
@@ -460,21 +460,25 @@ def daily_use(
     """The hybrid as daily runs would have alerted with it, seeing each expense claim only from the
     day it was filed (`ml.backtest.daily_use_alerts`): each test transaction is scored on its own day
     from ``known`` (the warehouse as known at the cut-off: no claim of a test transaction), and again
-    with its claims (``scores``, ``ties``: the test window scored from the built warehouse) on the day
-    its last claim was filed (``claims``, `claim_days`). At the budget and, with legacy alerts, at
-    their volume, with the target's ratios to them.
+    with its claims (``scores``, ``ties``: the test window scored from ``built``, the warehouse with
+    every claim) on the day its last claim was filed within the policy's ``claim_rescore_days``
+    (`claim_days`). At the budget and, with legacy alerts, at their volume, with the target's ratios.
     """
     from ml.backtest import daily_use_alerts, daily_use_metrics, with_truth
+    from ml.policy import load_policy
 
-    approval, approval_ties = score_window(known, systems, window)
+    within = load_policy().claim_rescore_days
+    with duckdb.connect(str(built), read_only=True) as con:
+        claims = claim_days(con, window, within)
+    with duckdb.connect(str(known), read_only=True) as con:
+        approval, approval_ties = score_window(con, systems, window)
+    kept = None if evaluated is None else set(scores.loc[evaluated, "transaction_id"])
 
     def ranked(frame: pd.DataFrame, tiebreak: pd.DataFrame) -> pd.DataFrame:
         out = frame.assign(
             day=frame["transacted_at"].dt.normalize(), score=frame["hybrid"], tiebreak=tiebreak["hybrid"]
         )
-        if evaluated is not None:  # the rows the evaluation keeps (same ids in both warehouses)
-            out = out[out["transaction_id"].isin(set(scores.loc[evaluated, "transaction_id"]))]
-        return out
+        return out if kept is None else out[out["transaction_id"].isin(kept)]  # the rows evaluated
 
     approval, with_claims = ranked(approval, approval_ties), ranked(scores, ties)
     claimed = claims.merge(with_claims[["transaction_id", "score", "tiebreak"]], on="transaction_id")
@@ -487,6 +491,7 @@ def daily_use(
         combined = legacy["as_alerted"]["legacy_combined"]
     return {
         "claimed_transactions": len(claimed),
+        "claim_rescore_days": within,
         "at": {
             name: {"k": k, **daily_use_metrics(daily_use_alerts(approval, claimed, k), frame, combined)}
             for name, k in budgets.items()
@@ -652,24 +657,17 @@ def run_backtest(
             metrics["evaluation"] = evaluate(scores, ties, truth_frame, budget, evaluated)
         if known_path != paths.warehouse:
             with timed("daily use: each claim seen from the day it was filed", say, timings):
-                from ml.policy import load_policy
-
-                within = load_policy().claim_rescore_days
-                with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-                    claims = claim_days(con, window, within)
-                with duckdb.connect(str(known_path), read_only=True) as known_con:
-                    replay = daily_use(
-                        known_con,
-                        scores,
-                        ties,
-                        claims,
-                        systems,
-                        window,
-                        truth_frame,
-                        metrics["evaluation"],
-                        evaluated,
-                    )
-                metrics["daily_use"] = {**replay, "claim_rescore_days": within}
+                metrics["daily_use"] = daily_use(
+                    paths.warehouse,
+                    known_path,
+                    scores,
+                    ties,
+                    systems,
+                    window,
+                    truth_frame,
+                    metrics["evaluation"],
+                    evaluated,
+                )
         result.metrics_json = out / "metrics.json"
         result.markdown = out / "metrics.md"
         result.markdown.write_text(render_markdown(metrics), encoding="utf-8")
