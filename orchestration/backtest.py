@@ -435,13 +435,14 @@ def claim_days(con: duckdb.DuckDBPyConnection, window: Window, within_days: int)
         return pd.DataFrame(
             {"transaction_id": pd.Series(dtype=str), "claim_day": pd.Series(dtype="datetime64[ns]")}
         )
-    filed = con.execute(
-        "SELECT c.transaction_id, max(c.submitted_at)::DATE AS claim_day FROM staging.stg_expense__claims AS c "
-        "JOIN features.fct_transaction_features AS f USING (transaction_id) "
-        "WHERE f.transacted_at >= ? AND f.transacted_at < ? AND c.submitted_at <= f.transacted_at + to_days(?) "
-        "GROUP BY c.transaction_id",
-        [window.test_from, window.test_until, within_days],
-    ).fetchdf()
+    from orchestration.scoring import latest_claim_days
+
+    filed = latest_claim_days(
+        con,
+        within_days,
+        "f.transacted_at >= ? AND f.transacted_at < ?",
+        [window.test_from, window.test_until],
+    )
     filed["claim_day"] = pd.to_datetime(filed["claim_day"])
     return filed
 

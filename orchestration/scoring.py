@@ -180,6 +180,22 @@ def alert_sources(route: str, rule_ids: str | None) -> list[str]:
     return [*(r for r in (rule_ids or "").split(",") if r), f"cardwatch:{route}"]
 
 
+def latest_claim_days(
+    con: duckdb.DuckDBPyConnection, within_days: int, condition: str, params: list[Any]
+) -> pd.DataFrame:
+    """``transaction_id`` and ``claim_day`` (the day of its latest claim filed at most
+    ``within_days`` after the payment) of each transaction matching ``condition``: SQL over ``c``
+    (the claims) and ``f`` (the features mart), with ``params`` for its placeholders."""
+    return _frame(
+        con,
+        "SELECT c.transaction_id, max(c.submitted_at)::DATE AS claim_day "
+        f"FROM {CLAIMS_TABLE} AS c JOIN features.fct_transaction_features AS f USING (transaction_id) "
+        f"WHERE c.submitted_at <= f.transacted_at + to_days(?) AND {condition} "
+        "GROUP BY c.transaction_id ORDER BY c.transaction_id",
+        [int(within_days), *params],
+    )
+
+
 def read_claimed_late(
     con: duckdb.DuckDBPyConnection, first: date, last: date, within_days: int
 ) -> pd.DataFrame:
@@ -198,14 +214,11 @@ def read_claimed_late(
         if table_exists(con, ALERTS_TABLE)
         else ""
     )
-    return _frame(
+    return latest_claim_days(
         con,
-        "SELECT c.transaction_id, max(c.submitted_at)::DATE AS claim_day "
-        f"FROM {CLAIMS_TABLE} AS c JOIN features.fct_transaction_features AS f USING (transaction_id) "
-        "WHERE c.submitted_at >= ? AND c.submitted_at < ? AND f.transacted_at < ? "
-        f"AND c.submitted_at <= f.transacted_at + to_days(?) {not_alerted} "
-        "GROUP BY c.transaction_id ORDER BY c.transaction_id",
-        [start, end, start, int(within_days)] + ([first] if not_alerted else []),
+        within_days,
+        f"c.submitted_at >= ? AND c.submitted_at < ? AND f.transacted_at < ? {not_alerted}",
+        [start, end, start] + ([first] if not_alerted else []),
     )
 
 
